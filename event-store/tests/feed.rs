@@ -1,0 +1,247 @@
+//! The ordered global feed: every committed event exactly once, never an uncommitted one.
+
+mod support;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use event_store::{EventStore, ExpectedVersion, FeedPosition, Metadata};
+use rand::{Rng, SeedableRng};
+use sqlx::PgPool;
+use support::{event, write};
+use tokio::sync::Mutex;
+use uuid::Uuid;
+
+#[sqlx::test(migrator = "event_store::MIGRATOR")]
+async fn the_feed_holds_back_events_behind_an_open_transaction(pool: PgPool) {
+    let store = EventStore::new(pool.clone());
+    let ws = Uuid::now_v7();
+    let meta = Metadata::default();
+
+    // An older transaction appends but has not committed yet…
+    let mut slow = pool.begin().await.unwrap();
+    store
+        .append_in(
+            &mut slow,
+            ws,
+            &meta,
+            &[write("slow", ExpectedVersion::NoStream, vec![event(1)])],
+        )
+        .await
+        .unwrap();
+    // …while a younger one commits.
+    store
+        .append(
+            ws,
+            &meta,
+            &[write("fast", ExpectedVersion::NoStream, vec![event(2)])],
+        )
+        .await
+        .unwrap();
+
+    let batch = store.read_feed(FeedPosition::START, 100).await.unwrap();
+    assert!(
+        batch.events.is_empty(),
+        "nothing may be delivered past the open transaction"
+    );
+    assert!(batch.pending, "the committed event is announced as pending");
+
+    slow.commit().await.unwrap();
+    let batch = store.read_feed(FeedPosition::START, 100).await.unwrap();
+    let streams: Vec<&str> = batch.events.iter().map(|e| e.stream_id.as_str()).collect();
+    assert_eq!(
+        streams,
+        vec!["slow", "fast"],
+        "feed order is commit-safe (tx, position) order"
+    );
+    assert!(!batch.pending);
+}
+
+#[sqlx::test(migrator = "event_store::MIGRATOR")]
+async fn a_rolled_back_append_never_appears_in_the_feed(pool: PgPool) {
+    let store = EventStore::new(pool.clone());
+    let ws = Uuid::now_v7();
+    let mut tx = pool.begin().await.unwrap();
+    store
+        .append_in(
+            &mut tx,
+            ws,
+            &Metadata::default(),
+            &[write("gone", ExpectedVersion::NoStream, vec![event(1)])],
+        )
+        .await
+        .unwrap();
+    tx.rollback().await.unwrap();
+    store
+        .append(
+            ws,
+            &Metadata::default(),
+            &[write("kept", ExpectedVersion::NoStream, vec![event(2)])],
+        )
+        .await
+        .unwrap();
+    let batch = store.read_feed(FeedPosition::START, 100).await.unwrap();
+    assert_eq!(
+        batch
+            .events
+            .iter()
+            .map(|e| e.stream_id.as_str())
+            .collect::<Vec<_>>(),
+        vec!["kept"]
+    );
+}
+
+#[sqlx::test(migrator = "event_store::MIGRATOR")]
+async fn a_subscription_in_another_process_is_woken_by_appends(pool: PgPool) {
+    // Two store handles with their own pools behave like two processes.
+    let writer = EventStore::new(pool.clone());
+    let reader = EventStore::new(
+        sqlx::postgres::PgPoolOptions::new()
+            .connect_with(pool.connect_options().as_ref().clone())
+            .await
+            .unwrap(),
+    );
+    // Polling alone would take a minute: only the LISTEN/NOTIFY wake-up can make it in time.
+    let mut subscription = reader
+        .subscribe(FeedPosition::START, 100)
+        .with_poll_interval(Duration::from_secs(60));
+    let waiting = tokio::spawn(async move { subscription.next_batch().await });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    writer
+        .append(
+            Uuid::now_v7(),
+            &Metadata::default(),
+            &[write("s", ExpectedVersion::NoStream, vec![event(1)])],
+        )
+        .await
+        .unwrap();
+    let batch = tokio::time::timeout(Duration::from_secs(5), waiting)
+        .await
+        .expect("woken")
+        .unwrap()
+        .unwrap();
+    assert_eq!(batch.len(), 1);
+}
+
+/// 8 writers append 20,000 events in transactions with random pauses, some rolled back on
+/// purpose, while a reader tails the feed.
+#[sqlx::test(migrator = "event_store::MIGRATOR")]
+async fn a_tailing_reader_sees_every_committed_event_once_in_stream_order(pool: PgPool) {
+    const WRITERS: u64 = 8;
+    const EVENTS_PER_WRITER: usize = 2_500;
+    let store = EventStore::new(pool.clone());
+    let ws = Uuid::now_v7();
+    let committed: Arc<Mutex<HashSet<Uuid>>> = Arc::default();
+    let rolled_back: Arc<Mutex<HashSet<Uuid>>> = Arc::default();
+
+    let reader_store = store.clone();
+    let writers_done = tokio_util_token();
+    let reader_done = writers_done.clone();
+    let reader = tokio::spawn(async move {
+        let mut subscription = reader_store
+            .subscribe(FeedPosition::START, 500)
+            .with_poll_interval(Duration::from_millis(50));
+        let mut seen: Vec<event_store::RecordedEvent> = Vec::new();
+        let mut idle_after_done = 0;
+        loop {
+            match tokio::time::timeout(Duration::from_millis(200), subscription.next_batch()).await
+            {
+                Ok(batch) => seen.extend(batch.unwrap()),
+                Err(_) if reader_done.load(std::sync::atomic::Ordering::SeqCst) => {
+                    idle_after_done += 1;
+                    if idle_after_done > 5 {
+                        return seen;
+                    }
+                }
+                Err(_) => {}
+            }
+        }
+    });
+
+    let writers = (0..WRITERS).map(|w| {
+        let store = store.clone();
+        let pool = pool.clone();
+        let committed = committed.clone();
+        let rolled_back = rolled_back.clone();
+        tokio::spawn(async move {
+            let mut rng = rand::rngs::StdRng::seed_from_u64(w);
+            let mut versions: HashMap<String, u64> = HashMap::new();
+            let mut written = 0;
+            while written < EVENTS_PER_WRITER {
+                let stream = format!("s-{w}-{}", rng.gen_range(0..25));
+                let expected = match versions.get(&stream) {
+                    Some(&v) => ExpectedVersion::Exact(v),
+                    None => ExpectedVersion::NoStream,
+                };
+                let count = rng.gen_range(1..=3usize).min(EVENTS_PER_WRITER - written);
+                let events: Vec<_> = (0..count).map(|n| event(n as u64)).collect();
+                let ids: Vec<Uuid> = events.iter().map(|e| e.event_id).collect();
+                let mut tx = pool.begin().await.unwrap();
+                store
+                    .append_in(
+                        &mut tx,
+                        ws,
+                        &Metadata::default(),
+                        &[write(&stream, expected, events)],
+                    )
+                    .await
+                    .unwrap();
+                if rng.gen_bool(0.3) {
+                    tokio::time::sleep(Duration::from_micros(rng.gen_range(0..3_000))).await;
+                }
+                if rng.gen_bool(0.1) {
+                    tx.rollback().await.unwrap();
+                    rolled_back.lock().await.extend(ids);
+                } else {
+                    tx.commit().await.unwrap();
+                    store.appended();
+                    *versions.entry(stream).or_default() += count as u64;
+                    committed.lock().await.extend(ids);
+                    written += count;
+                }
+            }
+        })
+    });
+    for writer in futures::future::join_all(writers).await {
+        writer.unwrap();
+    }
+    writers_done.store(true, std::sync::atomic::Ordering::SeqCst);
+    let seen = reader.await.unwrap();
+
+    let committed = committed.lock().await;
+    let rolled_back = rolled_back.lock().await;
+    assert_eq!(committed.len(), WRITERS as usize * EVENTS_PER_WRITER);
+    assert!(
+        !rolled_back.is_empty(),
+        "the test rolls some transactions back"
+    );
+    let seen_ids: Vec<Uuid> = seen.iter().map(|e| e.event_id).collect();
+    let unique: HashSet<Uuid> = seen_ids.iter().copied().collect();
+    assert_eq!(unique.len(), seen_ids.len(), "no event delivered twice");
+    assert_eq!(
+        &unique, &*committed,
+        "every committed event delivered, nothing else"
+    );
+    assert!(unique.is_disjoint(&rolled_back));
+    let mut last_version: HashMap<&str, u64> = HashMap::new();
+    for e in &seen {
+        let last = last_version.entry(e.stream_id.as_str()).or_default();
+        assert_eq!(
+            e.stream_version,
+            *last + 1,
+            "stream {} out of order",
+            e.stream_id
+        );
+        *last = e.stream_version;
+    }
+    assert!(
+        seen.windows(2)
+            .all(|w| w[0].feed_position() < w[1].feed_position()),
+        "feed order"
+    );
+}
+
+fn tokio_util_token() -> Arc<std::sync::atomic::AtomicBool> {
+    Arc::new(std::sync::atomic::AtomicBool::new(false))
+}

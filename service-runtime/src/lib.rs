@@ -1,0 +1,8 @@
+//! What every CareOps process shares: configuration of its connections, logging,
+//! shutdown on SIGTERM/Ctrl-C, and opening PostgreSQL (with migrations) and NATS.
+
+pub mod connections;
+pub mod shutdown;
+pub mod telemetry;
+
+pub use connections::{ConnectionArgs, Connections};
