@@ -7,9 +7,7 @@
 #
 # Examples: deploy/test.sh -p event-store
 #           deploy/test.sh relay -- --nocapture
-# Without target options (--lib, --test NAME, --doc, ...) it runs every target and then the doc
-# tests (cargo skips doc tests under --all-targets); with them it runs `cargo test --workspace ARGS`.
-# The exit code is cargo's (the first failing run's).
+# The exit code is cargo's.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
@@ -31,30 +29,13 @@ careops_services_up postgres
 export RUST_BACKTRACE=${RUST_BACKTRACE:-1}
 careops_sqlx_offline
 
-targets_chosen=0
-for arg in "$@"; do
-  [[ $arg == -- ]] && break
-  case $arg in
-  --lib | --bins | --bin | --bin=* | --examples | --example | --example=* | --tests | --test | --test=* | \
-    --benches | --bench | --bench=* | --all-targets | --doc)
-    targets_chosen=1
-    ;;
-  esac
-done
-
-if ((targets_chosen)); then
-  careops_log "cargo test --workspace${*:+ $*}"
-  exec cargo test --workspace "$@"
-fi
-
-status=0
-careops_log "cargo test --workspace --all-targets${*:+ $*}"
-cargo test --workspace --all-targets "$@" || status=$?
-careops_log "cargo test --workspace --doc${*:+ $*}"
-cargo test --workspace --doc "$@" || { rc=$?; ((status)) || status=$rc; }
-if ((status)); then
-  careops_log "tests FAILED (exit code $status)"
-else
+# Plain `cargo test --workspace` runs unit, integration and doc tests, and builds (without
+# running) the examples; benchmarks are programs run with `cargo bench`, never part of the suite.
+careops_log "cargo test --workspace${*:+ $*}"
+if cargo test --workspace "$@"; then
   careops_log "all tests passed"
+else
+  status=$?
+  careops_log "tests FAILED (exit code $status)"
+  exit "$status"
 fi
-exit "$status"
