@@ -1,8 +1,13 @@
 //! Configuration of the API process, from flags or the environment.
 
+use std::path::Path;
+
+use anyhow::Context;
 use service_runtime::ConnectionArgs;
 
-#[derive(Debug, Clone, clap::Args)]
+use crate::http::rate_limit::RateLimitConfig;
+
+#[derive(Clone, clap::Args)]
 pub struct ServeConfig {
     #[command(flatten)]
     pub connections: ConnectionArgs,
@@ -12,6 +17,15 @@ pub struct ServeConfig {
     /// Port to listen on; 0 picks a free one.
     #[arg(long, env = "CAREOPS_HTTP_PORT", default_value_t = 8080)]
     pub http_port: u16,
+    /// Largest accepted request body, in bytes.
+    #[arg(long, env = "CAREOPS_MAX_BODY_BYTES", default_value_t = 64 * 1024)]
+    pub max_body_bytes: usize,
+    /// Secret that signs access tokens (at least 32 bytes). When unset, one is generated and
+    /// kept in `$CAREOPS_DATA_DIR/jwt-secret` (local runs only: set it in production).
+    #[arg(long, env = "CAREOPS_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+    #[command(flatten)]
+    pub rate_limits: RateLimitConfig,
     /// Run a NATS relay candidate in this process (one instance publishes at a time).
     #[arg(long, env = "CAREOPS_RELAY", default_value_t = true, action = clap::ArgAction::Set)]
     pub relay: bool,
@@ -27,6 +41,22 @@ pub struct ServeConfig {
     pub nats_subject_prefix: String,
 }
 
+impl std::fmt::Debug for ServeConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServeConfig")
+            .field("connections", &self.connections)
+            .field("http_host", &self.http_host)
+            .field("http_port", &self.http_port)
+            .field("jwt_secret", &self.jwt_secret.as_ref().map(|_| "<set>"))
+            .field("relay", &self.relay)
+            .field("nats_stream", &self.nats_stream)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The smallest accepted signing secret.
+const MIN_SECRET_BYTES: usize = 32;
+
 impl ServeConfig {
     pub fn relay_config(&self) -> event_store::relay::RelayConfig {
         event_store::relay::RelayConfig {
@@ -35,4 +65,40 @@ impl ServeConfig {
             ..Default::default()
         }
     }
+
+    /// The token-signing secret: configured, or generated once into the data folder.
+    pub fn jwt_secret(&self) -> anyhow::Result<Vec<u8>> {
+        if let Some(secret) = &self.jwt_secret {
+            anyhow::ensure!(
+                secret.len() >= MIN_SECRET_BYTES,
+                "CAREOPS_JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes"
+            );
+            return Ok(secret.as_bytes().to_vec());
+        }
+        let path = self.connections.data_dir.join("jwt-secret");
+        read_or_create_secret(&path)
+    }
+}
+
+fn read_or_create_secret(path: &Path) -> anyhow::Result<Vec<u8>> {
+    if let Ok(existing) = std::fs::read_to_string(path) {
+        let existing = existing.trim().to_string();
+        if existing.len() >= MIN_SECRET_BYTES {
+            return Ok(existing.into_bytes());
+        }
+    }
+    use rand::distributions::{Alphanumeric, DistString};
+    let secret = Alphanumeric.sample_string(&mut rand::thread_rng(), 64);
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("creating {}", parent.display()))?;
+    }
+    std::fs::write(path, &secret).with_context(|| format!("writing {}", path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).ok();
+    }
+    tracing::info!(path = %path.display(), "generated a token-signing secret for this local run");
+    Ok(secret.into_bytes())
 }

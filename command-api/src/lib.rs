@@ -1,10 +1,14 @@
 //! The CareOps HTTP API.
 //!
 //! Commands are handled as: authenticate → parse into domain types → load streams →
-//! decide → append (one transaction, expected versions). Queries read the read models.
-//! The process also runs a NATS relay candidate (see `event_store::relay`).
+//! decide → append (one transaction, expected versions), see [`command`]. Queries read the
+//! read models. The process also runs a NATS relay candidate (see `event_store::relay`).
 
+pub mod auth;
+pub mod command;
 pub mod config;
+pub mod http;
+pub mod openapi;
 pub mod routes;
 pub mod startup;
 

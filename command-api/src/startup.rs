@@ -1,16 +1,24 @@
 //! Building and running the HTTP application: binds its port first, so tests can start it
 //! on port 0 and learn the port.
 
+use std::future::IntoFuture;
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use anyhow::Context;
+use axum::extract::DefaultBodyLimit;
+use axum::http::HeaderName;
 use axum::Router;
 use service_runtime::Connections;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
+use crate::auth::JwtKeys;
 use crate::config::ServeConfig;
+use crate::http::rate_limit::RateLimits;
+use crate::http::request_id::REQUEST_ID_HEADER;
 use crate::routes;
 
 /// Shared state of the request handlers.
@@ -18,6 +26,8 @@ use crate::routes;
 pub struct AppState {
     pub store: event_store::EventStore,
     pub nats: async_nats::Client,
+    pub jwt: JwtKeys,
+    pub limits: RateLimits,
 }
 
 pub struct Application {
@@ -34,12 +44,26 @@ impl Application {
         let state = AppState {
             store: event_store::EventStore::new(connections.pool),
             nats: connections.nats,
+            jwt: JwtKeys::from_secret(&config.jwt_secret()?),
+            limits: RateLimits::new(&config.rate_limits),
         };
         let address = format!("{}:{}", config.http_host, config.http_port);
         let listener = TcpListener::bind(&address)
             .await
             .with_context(|| format!("cannot listen on {address}"))?;
-        let router = routes::router(state.clone()).layer(TraceLayer::new_for_http());
+        let request_id = HeaderName::from_static(REQUEST_ID_HEADER);
+        let router = routes::router(state.clone())
+            .layer(DefaultBodyLimit::max(config.max_body_bytes))
+            .layer(TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
+                let id = request
+                    .headers()
+                    .get(REQUEST_ID_HEADER)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("");
+                tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id = %id)
+            }))
+            .layer(PropagateRequestIdLayer::new(request_id.clone()))
+            .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid));
         Ok(Self {
             listener,
             router,
@@ -58,7 +82,8 @@ impl Application {
         self.local_addr().port()
     }
 
-    /// Serves until `stop` is cancelled, then finishes in-flight requests and stops the relay.
+    /// Serves until `stop` is cancelled, then finishes in-flight requests (for at most 30 s)
+    /// and stops the relay.
     pub async fn run_until_stopped(self, stop: CancellationToken) -> anyhow::Result<()> {
         let relay = self.config.relay.then(|| {
             tokio::spawn(event_store::relay::run(
@@ -69,10 +94,19 @@ impl Application {
             ))
         });
         let shutdown = stop.clone();
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(async move { shutdown.cancelled().await })
-            .await
-            .context("HTTP server failed")?;
+        let server = axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move { shutdown.cancelled().await });
+        let mut server = std::pin::pin!(server.into_future());
+        tokio::select! {
+            result = &mut server => result.context("HTTP server failed")?,
+            _ = async { stop.cancelled().await; tokio::time::sleep(Duration::from_secs(30)).await } => {
+                tracing::warn!("in-flight requests did not finish within 30 s; stopping anyway");
+            }
+        }
         stop.cancel();
         if let Some(relay) = relay {
             relay.await.ok();

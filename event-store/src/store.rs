@@ -173,3 +173,22 @@ impl EventStore {
         Ok(row.map(|row| self.decode(row)))
     }
 }
+
+impl EventStore {
+    /// The ids of a workspace's streams of one type (its services, its users), for
+    /// decisions that span them.
+    pub async fn stream_ids(
+        &self,
+        workspace_id: Uuid,
+        stream_type: &str,
+    ) -> Result<Vec<String>, StoreError> {
+        let ids: Vec<String> = sqlx::query_scalar(
+            "select distinct stream_id from events where workspace_id = $1 and stream_type = $2 order by stream_id",
+        )
+        .bind(workspace_id)
+        .bind(stream_type)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(ids)
+    }
+}

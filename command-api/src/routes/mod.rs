@@ -1,11 +1,22 @@
-//! The HTTP routes.
+//! The HTTP routes, one module per area of CONTRACT.md.
 
+pub mod auth;
 mod health;
+pub mod onboarding;
+pub mod views;
 
 use axum::Router;
 
 use crate::startup::AppState;
 
+/// Every route; the API's own under `/api/v1`.
 pub fn router(state: AppState) -> Router {
-    Router::new().merge(health::routes()).with_state(state)
+    let api = Router::new()
+        .merge(auth::routes())
+        .merge(onboarding::routes());
+    Router::new()
+        .nest("/api/v1", api)
+        .merge(health::routes())
+        .merge(crate::openapi::routes())
+        .with_state(state)
 }

@@ -1,0 +1,267 @@
+//! The command pipeline: load streams → decide → append with expected versions, retried a
+//! few times when another request changed a stream in between.
+//!
+//! A handler gets a [`Unit`] of work: it loads the aggregates it needs (their versions are
+//! remembered), calls the domain's pure `decide`, and records the events to append. The
+//! pipeline then appends everything in one transaction, each written stream at the version
+//! it was loaded at, together with any [`SideWrite`] (secrets that never go into events).
+//! On a version conflict the whole handler runs again on fresh state.
+
+use std::collections::HashMap;
+
+use domain::{Aggregate, DomainEvent, EncodedEvent, EncodedStream};
+use event_store::{
+    AppendError, AppendOutcome, EventStore, ExpectedVersion, Metadata, NewEvent, RecordedEvent,
+    StreamWrite,
+};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::http::{ApiError, ApiResult};
+
+/// How many times a command is decided again after a version conflict before answering 409.
+const ATTEMPTS: usize = 5;
+
+/// Writes outside the event log that must commit with the events.
+#[derive(Debug, Clone)]
+pub enum SideWrite {
+    /// Login credentials of a new user.
+    Credentials {
+        user_id: Uuid,
+        workspace_id: Uuid,
+        email: String,
+        password_hash: String,
+    },
+    /// A user can no longer log in; every session ends.
+    DeactivateCredentials { user_id: Uuid },
+}
+
+/// One attempt at a command: what was loaded and what is to be written.
+pub struct Unit {
+    store: EventStore,
+    versions: HashMap<String, u64>,
+    writes: Vec<StreamWrite>,
+    side_writes: Vec<SideWrite>,
+}
+
+impl Unit {
+    pub fn new(store: EventStore) -> Self {
+        Self {
+            store,
+            versions: HashMap::new(),
+            writes: Vec::new(),
+            side_writes: Vec::new(),
+        }
+    }
+
+    pub fn store(&self) -> &EventStore {
+        &self.store
+    }
+
+    /// Loads an aggregate's state, remembering its version for the append.
+    pub async fn load<A: Aggregate>(&mut self, stream_id: &str) -> ApiResult<A::State> {
+        let mut states = self.load_many::<A>(&[stream_id.to_string()]).await?;
+        Ok(states.pop().unwrap_or_default())
+    }
+
+    /// Loads several aggregates of one type in one round trip, in the order asked.
+    pub async fn load_many<A: Aggregate>(
+        &mut self,
+        stream_ids: &[String],
+    ) -> ApiResult<Vec<A::State>> {
+        let mut streams = self.store.read_streams(stream_ids).await?;
+        let mut states = Vec::with_capacity(stream_ids.len());
+        for id in stream_ids {
+            let recorded = streams.remove(id).unwrap_or_default();
+            let version = recorded.last().map(|e| e.stream_version).unwrap_or(0);
+            self.versions.insert(id.clone(), version);
+            states.push(fold::<A>(recorded)?);
+        }
+        Ok(states)
+    }
+
+    /// The version a loaded stream was at (0 when it did not exist or was not loaded).
+    pub fn version(&self, stream_id: &str) -> u64 {
+        self.versions.get(stream_id).copied().unwrap_or(0)
+    }
+
+    /// Records events for a stream; it must still be at the version it was loaded at (or not
+    /// exist, when it was not loaded).
+    pub fn append<E: DomainEvent>(
+        &mut self,
+        stream_type: &'static str,
+        stream_id: String,
+        events: &[E],
+    ) {
+        let encoded: Vec<EncodedEvent> = events.iter().map(DomainEvent::encode).collect();
+        self.append_encoded(EncodedStream {
+            stream_type,
+            stream_id,
+            events: encoded,
+        });
+    }
+
+    /// Records the streams of a multi-stream decision (a booking).
+    pub fn append_encoded(&mut self, stream: EncodedStream) {
+        if stream.events.is_empty() {
+            return;
+        }
+        let expected = match self.versions.get(&stream.stream_id) {
+            Some(0) | None => ExpectedVersion::NoStream,
+            Some(&v) => ExpectedVersion::Exact(v),
+        };
+        let events = stream
+            .events
+            .into_iter()
+            .map(|e| NewEvent::new(e.event_type, e.schema_version, e.data))
+            .collect::<Vec<_>>();
+        match self
+            .writes
+            .iter_mut()
+            .find(|w| w.stream_id == stream.stream_id)
+        {
+            Some(existing) => existing.events.extend(events),
+            None => self.writes.push(StreamWrite::new(
+                stream.stream_type,
+                stream.stream_id,
+                expected,
+                events,
+            )),
+        }
+    }
+
+    pub fn side_write(&mut self, write: SideWrite) {
+        self.side_writes.push(write);
+    }
+}
+
+/// Folds a stream's recorded events into the aggregate's state. An event that does not
+/// decode is our bug (or a missing upcaster), never the client's: a 500.
+pub fn fold<A: Aggregate>(recorded: Vec<RecordedEvent>) -> ApiResult<A::State> {
+    let mut state = A::State::default();
+    for event in recorded {
+        let decoded = A::Event::from_payload(&event.event_type, event.data).map_err(|e| {
+            ApiError::internal(format!(
+                "event {} ({}) of {} does not decode: {e}",
+                event.position, event.event_type, event.stream_id
+            ))
+        })?;
+        state = A::evolve(state, &decoded);
+    }
+    Ok(state)
+}
+
+/// Runs a command body with retries on version conflicts, and evaluates to `(result,
+/// Option<AppendOutcome>)` (the outcome is `None` when nothing was recorded). The body gets
+/// `$unit: &mut Unit` and evaluates to `ApiResult<R>`; `?` inside it ends the attempt.
+///
+/// A macro rather than a function taking an async closure, so that the handler's future
+/// stays `Send` (async closures borrowing their argument cannot yet promise that).
+#[macro_export]
+macro_rules! execute {
+    ($store:expr, $workspace_id:expr, $metadata:expr, |$unit:ident| $body:block) => {{
+        let mut attempt = 0usize;
+        loop {
+            attempt += 1;
+            let mut unit_of_work = $crate::command::Unit::new(($store).clone());
+            let result: $crate::http::ApiResult<_> = {
+                let $unit = &mut unit_of_work;
+                async { $body }.await
+            };
+            let result = result?;
+            match $crate::command::commit(&$store, $workspace_id, $metadata, &unit_of_work).await {
+                Ok(outcome) => break (result, outcome),
+                Err(error) => $crate::command::retry_or_fail(error, attempt)?,
+            }
+        }
+    }};
+}
+
+/// After a failed commit: `Ok(())` to decide again on fresh state, or the error to answer.
+pub fn retry_or_fail(error: AppendError, attempt: usize) -> ApiResult<()> {
+    match error {
+        AppendError::Conflict { stream_id, .. } if attempt < ATTEMPTS => {
+            tracing::debug!(%stream_id, attempt, "version conflict; deciding again");
+            Ok(())
+        }
+        AppendError::Conflict { .. } => Err(ApiError::conflict(
+            "version_conflict",
+            "the resource kept changing; retry",
+        )),
+        other => Err(other.into()),
+    }
+}
+
+/// Appends what a unit recorded, with its side writes, in one transaction. A unit that
+/// recorded nothing commits nothing.
+pub async fn commit(
+    store: &EventStore,
+    workspace_id: Uuid,
+    metadata: &Metadata,
+    unit: &Unit,
+) -> Result<Option<AppendOutcome>, AppendError> {
+    if unit.writes.is_empty() && unit.side_writes.is_empty() {
+        return Ok(None);
+    }
+    let mut tx = store.pool().begin().await?;
+    let outcome = if unit.writes.is_empty() {
+        None
+    } else {
+        Some(
+            store
+                .append_in(&mut tx, workspace_id, metadata, &unit.writes)
+                .await?,
+        )
+    };
+    for write in &unit.side_writes {
+        apply_side_write(&mut tx, write)
+            .await
+            .map_err(|e| match e {
+                // A unique violation here is a race on the same email: a conflict like any other.
+                sqlx::Error::Database(db) if db.code().as_deref() == Some("23505") => {
+                    AppendError::Conflict {
+                        stream_id: "credentials".into(),
+                        expected: ExpectedVersion::NoStream,
+                        actual: None,
+                    }
+                }
+                other => other.into(),
+            })?;
+    }
+    tx.commit().await?;
+    if outcome.is_some() {
+        store.appended();
+    }
+    Ok(outcome)
+}
+
+async fn apply_side_write(conn: &mut PgConnection, write: &SideWrite) -> Result<(), sqlx::Error> {
+    match write {
+        SideWrite::Credentials {
+            user_id,
+            workspace_id,
+            email,
+            password_hash,
+        } => {
+            sqlx::query(
+                "insert into credentials (user_id, workspace_id, email, password_hash) values ($1, $2, $3, $4)",
+            )
+            .bind(user_id)
+            .bind(workspace_id)
+            .bind(email)
+            .bind(password_hash)
+            .execute(&mut *conn)
+            .await?;
+        }
+        SideWrite::DeactivateCredentials { user_id } => {
+            sqlx::query(
+                "update credentials set active = false, updated_at = now() where user_id = $1",
+            )
+            .bind(user_id)
+            .execute(&mut *conn)
+            .await?;
+            crate::auth::sessions::revoke_user(conn, *user_id, None).await?;
+        }
+    }
+    Ok(())
+}

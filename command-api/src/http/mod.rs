@@ -1,0 +1,16 @@
+//! HTTP plumbing shared by every route: the error type, the JSON body extractor, request
+//! ids and the position header.
+
+pub mod error;
+pub mod json;
+pub mod rate_limit;
+pub mod request_id;
+pub mod response;
+
+pub use error::{ApiError, ApiResult};
+pub use json::ApiJson;
+pub use request_id::RequestId;
+pub use response::command_response;
+
+/// The read-your-writes token of a command response.
+pub const POSITION_HEADER: &str = "x-careops-position";

@@ -1,0 +1,23 @@
+//! Command responses: the body plus `X-CareOps-Position`, the read-your-writes token.
+
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use event_store::AppendOutcome;
+use serde::Serialize;
+
+use super::POSITION_HEADER;
+
+pub fn command_response<T: Serialize>(
+    status: StatusCode,
+    body: &T,
+    outcome: Option<&AppendOutcome>,
+) -> Response {
+    let mut response = (status, Json(body)).into_response();
+    if let Some(outcome) = outcome {
+        if let Ok(value) = HeaderValue::from_str(&outcome.last_position.token()) {
+            response.headers_mut().insert(POSITION_HEADER, value);
+        }
+    }
+    response
+}

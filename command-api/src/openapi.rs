@@ -1,0 +1,73 @@
+//! The OpenAPI 3.1 document, generated from the handlers' annotations, and the browsable UI.
+
+use axum::response::{Html, IntoResponse};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Serialize;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::routes;
+use crate::startup::AppState;
+
+/// The error body of every failure.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// A human sentence.
+    pub detail: String,
+    pub status_code: u16,
+    /// A stable snake_case code.
+    pub code: String,
+}
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "CareOps API", description = "The operating system of a service business: booking, staff, stock, inbox, forms and automation."),
+    paths(
+        routes::auth::login, routes::auth::refresh, routes::auth::logout, routes::auth::me, routes::auth::change_password,
+        routes::onboarding::create_workspace, routes::onboarding::create_inventory,
+        routes::onboarding::create_services, routes::onboarding::activate,
+    ),
+    components(schemas(ErrorBody)),
+    modifiers(&BearerAuth),
+    tags((name = "auth"), (name = "onboarding"))
+)]
+pub struct ApiDoc;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/openapi.json", get(document))
+        .route("/docs", get(ui))
+}
+
+async fn document() -> impl IntoResponse {
+    Json(ApiDoc::openapi())
+}
+
+/// A browsable UI (Scalar, loaded by the browser from its CDN) over the document.
+async fn ui() -> Html<&'static str> {
+    Html(
+        r#"<!doctype html>
+<html><head><title>CareOps API</title><meta charset="utf-8"/>
+<meta name="viewport" content="width=device-width, initial-scale=1"/></head>
+<body><script id="api-reference" data-url="/api/v1/openapi.json"></script>
+<script src="https://cdn.jsdelivr.net/npm/@scalar/api-reference"></script></body></html>"#,
+    )
+}

@@ -1,0 +1,224 @@
+//! Onboarding: stock, services, activation; request ids and metadata; the OpenAPI document.
+
+mod support;
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use sqlx::PgPool;
+use support::{assert_error, spawn};
+
+#[sqlx::test(migrator = "event_store::MIGRATOR")]
+async fn an_owner_sets_up_stock_and_services_but_cannot_activate_without_availability(
+    pool: PgPool,
+) {
+    let app = spawn(pool).await;
+    let owner = app.onboard("Urban Glow", "owner@example.com").await;
+    let token = Some(owner.access_token.as_str());
+
+    let items = app
+        .post(
+            "/onboarding/inventory",
+            token,
+            &json!({"items": [
+            {"name": "Red Dye", "unit": "tube", "quantity": 5, "threshold": 2},
+            {"name": "Shampoo", "quantity": 40, "threshold": 5}]}),
+        )
+        .await;
+    assert_eq!(items.status(), StatusCode::CREATED);
+    let items: Value = items.json().await.unwrap();
+    assert_eq!(items["items"][0]["name"], "Red Dye");
+    assert_eq!(items["items"][0]["low_stock"], false);
+    assert_eq!(items["items"][1]["unit"], "unit");
+    let dye = items["items"][0]["id"].as_str().unwrap();
+
+    let services = app
+        .post("/onboarding/services", token, &json!({"services": [
+            {"name": "Hair Coloring", "duration_minutes": 90, "price_cents": 8500, "buffer_after_minutes": 15,
+             "inventory": [{"item_id": dye, "quantity": 1}]},
+            {"name": "Haircut", "duration_minutes": 45, "price_cents": 4000}]}))
+        .await;
+    assert_eq!(services.status(), StatusCode::CREATED);
+    let services: Value = services.json().await.unwrap();
+    assert_eq!(
+        services["services"][0]["currency"], "GBP",
+        "the workspace's currency"
+    );
+    assert_eq!(services["services"][0]["inventory"][0]["item_id"], dye);
+
+    let activate = app.post("/onboarding/activate", token, &json!({})).await;
+    let body = assert_error(
+        activate,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "activation_incomplete",
+    )
+    .await;
+    assert_eq!(body["missing"], json!(["staff_with_availability"]));
+}
+
+#[sqlx::test(migrator = "event_store::MIGRATOR")]
+async fn onboarding_is_all_or_nothing_and_checks_what_services_consume(pool: PgPool) {
+    let app = spawn(pool).await;
+    let owner = app.onboard("Urban Glow", "owner@example.com").await;
+    let token = Some(owner.access_token.as_str());
+    let before = app.event_count().await;
+
+    let cases = [
+        (
+            "/onboarding/inventory",
+            json!({"items": [{"name": "Ok", "quantity": 1, "threshold": 0}, {"name": "Bad", "quantity": -1, "threshold": 0}]}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_value",
+        ),
+        (
+            "/onboarding/inventory",
+            json!({"items": []}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_value",
+        ),
+        (
+            "/onboarding/services",
+            json!({"services": [{"name": "Zero", "duration_minutes": 0, "price_cents": 100}]}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_value",
+        ),
+        (
+            "/onboarding/services",
+            json!({"services": [{"name": "Neg", "duration_minutes": -30, "price_cents": 100}]}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_value",
+        ),
+        (
+            "/onboarding/services",
+            json!({"services": [{"name": "Free", "duration_minutes": 30, "price_cents": -1}]}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_value",
+        ),
+        (
+            "/onboarding/services",
+            json!({"services": [{"name": "Ghost", "duration_minutes": 30, "price_cents": 1,
+            "inventory": [{"item_id": uuid::Uuid::now_v7(), "quantity": 1}]}]}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unknown_inventory_item",
+        ),
+        (
+            "/onboarding/services",
+            json!({"services": [{"name": "X", "duration_minutes": "long", "price_cents": 1}]}),
+            StatusCode::BAD_REQUEST,
+            "invalid_body",
+        ),
+    ];
+    for (path, body, status, code) in cases {
+        let response = app.post(path, token, &body).await;
+        assert_error(response, status, code).await;
+    }
+    assert_eq!(app.event_count().await, before, "nothing appended");
+}
+
+#[sqlx::test(migrator = "event_store::MIGRATOR")]
+async fn onboarding_steps_need_the_owner_of_a_workspace(pool: PgPool) {
+    let app = spawn(pool).await;
+    for path in [
+        "/onboarding/inventory",
+        "/onboarding/services",
+        "/onboarding/activate",
+    ] {
+        assert_error(
+            app.post(path, None, &json!({})).await,
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+        )
+        .await;
+    }
+}
+
+#[sqlx::test(migrator = "event_store::MIGRATOR")]
+async fn another_workspaces_inventory_cannot_be_used_by_a_service(pool: PgPool) {
+    let app = spawn(pool).await;
+    let first = app.onboard("First", "first@example.com").await;
+    let second = app.onboard("Second", "second@example.com").await;
+    let items: Value = app
+        .post(
+            "/onboarding/inventory",
+            Some(&first.access_token),
+            &json!({"items": [{"name": "Dye", "quantity": 5, "threshold": 1}]}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let foreign = items["items"][0]["id"].as_str().unwrap();
+    let response = app
+        .post(
+            "/onboarding/services",
+            Some(&second.access_token),
+            &json!({"services": [{"name": "Steal", "duration_minutes": 30,
+            "price_cents": 100, "inventory": [{"item_id": foreign, "quantity": 1}]}]}),
+        )
+        .await;
+    assert_error(
+        response,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "unknown_inventory_item",
+    )
+    .await;
+}
+
+#[sqlx::test(migrator = "event_store::MIGRATOR")]
+async fn the_request_id_is_returned_and_stored_as_the_correlation_id(pool: PgPool) {
+    let app = spawn(pool).await;
+    let owner = app.onboard("Urban Glow", "owner@example.com").await;
+    let response = app
+        .client
+        .post(app.url("/onboarding/inventory"))
+        .bearer_auth(&owner.access_token)
+        .header("x-request-id", "req-abc-123")
+        .json(&json!({"items": [{"name": "Dye", "quantity": 5, "threshold": 1}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["x-request-id"], "req-abc-123");
+    let metadata: Value =
+        sqlx::query_scalar("select metadata from events where event_type = 'InventoryItemCreated'")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(metadata["correlation_id"], "req-abc-123");
+    assert_eq!(metadata["actor_role"], "owner");
+    assert!(metadata["actor_id"].is_string());
+}
+
+#[sqlx::test(migrator = "event_store::MIGRATOR")]
+async fn the_openapi_document_describes_the_routes(pool: PgPool) {
+    let app = spawn(pool).await;
+    let doc: Value = app.get("/openapi.json", None).await.json().await.unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+    for path in [
+        "/api/v1/auth/login",
+        "/api/v1/auth/refresh",
+        "/api/v1/onboarding/workspaces",
+        "/api/v1/onboarding/activate",
+    ] {
+        assert!(doc["paths"][path].is_object(), "{path} missing");
+    }
+    let health = app
+        .client
+        .get(app.base.replace("/api/v1", "/health"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), StatusCode::OK);
+    let ready = app
+        .client
+        .get(app.base.replace("/api/v1", "/ready"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), StatusCode::OK);
+    let docs = app
+        .client
+        .get(app.base.replace("/api/v1", "/docs"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(docs.status(), StatusCode::OK);
+}

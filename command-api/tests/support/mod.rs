@@ -1,0 +1,150 @@
+//! Starts the real application on port 0 against a per-test database and the real NATS.
+#![allow(dead_code)]
+
+use command_api::http::rate_limit::RateLimitConfig;
+use command_api::{Application, ServeConfig};
+use reqwest::{Client, Response, StatusCode};
+use serde_json::{json, Value};
+use service_runtime::{ConnectionArgs, Connections};
+use sqlx::PgPool;
+use tokio_util::sync::CancellationToken;
+
+pub struct TestApp {
+    pub base: String,
+    pub client: Client,
+    pub pool: PgPool,
+    stop: CancellationToken,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.stop.cancel();
+    }
+}
+
+pub fn nats_url() -> String {
+    std::env::var("NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".into())
+}
+
+pub async fn spawn(pool: PgPool) -> TestApp {
+    let config = ServeConfig {
+        connections: ConnectionArgs {
+            database_url: String::new(),
+            nats_url: nats_url(),
+            db_max_connections: 10,
+            data_dir: std::env::temp_dir(),
+        },
+        http_host: "127.0.0.1".into(),
+        http_port: 0,
+        max_body_bytes: 64 * 1024,
+        jwt_secret: Some("test-secret-test-secret-test-secret-0123".into()),
+        rate_limits: RateLimitConfig {
+            login_per_email_per_minute: 10,
+            login_per_ip_per_minute: 1000,
+            public_per_ip_per_minute: 1000,
+        },
+        relay: false,
+        nats_stream: "UNUSED".into(),
+        nats_subject_prefix: "unused".into(),
+    };
+    let nats = async_nats::connect(nats_url())
+        .await
+        .expect("NATS is running");
+    let app = Application::build(
+        config,
+        Connections {
+            pool: pool.clone(),
+            nats,
+        },
+    )
+    .await
+    .expect("the app builds");
+    let base = format!("http://127.0.0.1:{}/api/v1", app.port());
+    let stop = CancellationToken::new();
+    tokio::spawn(app.run_until_stopped(stop.clone()));
+    TestApp {
+        base,
+        client: Client::new(),
+        pool,
+        stop,
+    }
+}
+
+/// A created workspace and its owner's tokens.
+pub struct Owner {
+    pub workspace_id: String,
+    pub slug: String,
+    pub access_token: String,
+    pub refresh_token: String,
+    pub email: String,
+    pub password: String,
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> Response {
+        let mut request = self.client.post(self.url(path)).json(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.expect("request sent")
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Response {
+        let mut request = self.client.get(self.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.expect("request sent")
+    }
+
+    pub async fn onboard(&self, name: &str, email: &str) -> Owner {
+        let password = "correct horse battery".to_string();
+        let response = self
+            .post(
+                "/onboarding/workspaces",
+                None,
+                &json!({"name": name, "timezone": "Europe/London", "currency": "GBP",
+                        "owner": {"name": "Olivia Owner", "email": email, "password": password}}),
+            )
+            .await;
+        assert_eq!(
+            response.status(),
+            StatusCode::CREATED,
+            "{:?}",
+            response.text().await
+        );
+        let body: Value = response.json().await.unwrap();
+        Owner {
+            workspace_id: body["workspace"]["id"].as_str().unwrap().to_string(),
+            slug: body["workspace"]["slug"].as_str().unwrap().to_string(),
+            access_token: body["access_token"].as_str().unwrap().to_string(),
+            refresh_token: body["refresh_token"].as_str().unwrap().to_string(),
+            email: email.to_string(),
+            password,
+        }
+    }
+
+    pub async fn event_count(&self) -> i64 {
+        sqlx::query_scalar("select count(*) from events")
+            .fetch_one(&self.pool)
+            .await
+            .unwrap()
+    }
+}
+
+/// Asserts the contract's error format and returns the body.
+pub async fn assert_error(response: Response, status: StatusCode, code: &str) -> Value {
+    assert_eq!(response.status(), status);
+    let body: Value = response.json().await.expect("a JSON error body");
+    assert_eq!(body["status_code"], status.as_u16(), "{body}");
+    assert_eq!(body["code"], code, "{body}");
+    assert!(
+        body["detail"].as_str().is_some_and(|d| !d.is_empty()),
+        "{body}"
+    );
+    body
+}
