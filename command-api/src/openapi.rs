@@ -44,10 +44,11 @@ impl Modify for BearerAuth {
         routes::auth::login, routes::auth::refresh, routes::auth::logout, routes::auth::me, routes::auth::change_password,
         routes::onboarding::create_workspace, routes::onboarding::create_inventory,
         routes::onboarding::create_services, routes::onboarding::activate,
+        routes::staff::set_availability, routes::staff::get_availability,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth),
-    tags((name = "auth"), (name = "onboarding"))
+    tags((name = "auth"), (name = "onboarding"), (name = "staff"))
 )]
 pub struct ApiDoc;
 

@@ -3,12 +3,14 @@
 
 pub mod error;
 pub mod json;
+pub mod path;
 pub mod rate_limit;
 pub mod request_id;
 pub mod response;
 
 pub use error::{ApiError, ApiResult};
 pub use json::ApiJson;
+pub use path::ApiPath;
 pub use request_id::RequestId;
 pub use response::command_response;
 

@@ -3,6 +3,7 @@
 pub mod auth;
 mod health;
 pub mod onboarding;
+pub mod staff;
 pub mod views;
 
 use axum::Router;
@@ -13,7 +14,8 @@ use crate::startup::AppState;
 pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .merge(auth::routes())
-        .merge(onboarding::routes());
+        .merge(onboarding::routes())
+        .merge(staff::routes());
     Router::new()
         .nest("/api/v1", api)
         .merge(health::routes())
