@@ -229,7 +229,7 @@ pub async fn get_availability(
             .read_stream(&user::stream_id(staff_id), 0)
             .await?,
     )?;
-    if !staff.is_some_and(|u| u.workspace_id == actor.workspace_id) {
+    if staff.is_none_or(|u| u.workspace_id != actor.workspace_id) {
         return Err(ApiError::not_found("staff member"));
     }
     let current = fold::<ScheduleAggregate>(
