@@ -45,10 +45,12 @@ impl Modify for BearerAuth {
         routes::onboarding::create_workspace, routes::onboarding::create_inventory,
         routes::onboarding::create_services, routes::onboarding::activate,
         routes::staff::set_availability, routes::staff::get_availability,
+        routes::inventory::create_item, routes::inventory::update_item, routes::inventory::receive,
+        routes::inventory::adjust, routes::inventory::get_item,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth),
-    tags((name = "auth"), (name = "onboarding"), (name = "staff"))
+    tags((name = "auth"), (name = "onboarding"), (name = "staff"), (name = "inventory"))
 )]
 pub struct ApiDoc;
 

@@ -2,6 +2,7 @@
 
 pub mod auth;
 mod health;
+pub mod inventory;
 pub mod onboarding;
 pub mod staff;
 pub mod views;
@@ -15,7 +16,8 @@ pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .merge(auth::routes())
         .merge(onboarding::routes())
-        .merge(staff::routes());
+        .merge(staff::routes())
+        .merge(inventory::routes());
     Router::new()
         .nest("/api/v1", api)
         .merge(health::routes())

@@ -1,0 +1,194 @@
+//! Inventory through HTTP: receive, adjust, never below zero, low-stock crossings recorded.
+
+mod support;
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use sqlx::PgPool;
+use support::{assert_error, spawn};
+
+#[sqlx::test(migrator = "event_store::MIGRATOR")]
+async fn stock_is_received_adjusted_and_never_goes_below_zero(pool: PgPool) {
+    let app = spawn(pool).await;
+    let owner = app.onboard("Urban Glow", "owner@example.com").await;
+    let token = Some(owner.access_token.as_str());
+    let created = app
+        .post(
+            "/inventory",
+            token,
+            &json!({"name": "Red Dye", "unit": "tube", "quantity": 5, "threshold": 2}),
+        )
+        .await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let item: Value = created.json().await.unwrap();
+    let id = item["id"].as_str().unwrap();
+
+    let received: Value = app
+        .post(
+            &format!("/inventory/{id}/receive"),
+            token,
+            &json!({"quantity": 3}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(received["quantity"], 8);
+
+    let before = app.event_count().await;
+    let too_much = app
+        .post(
+            &format!("/inventory/{id}/adjust"),
+            token,
+            &json!({"delta": -9, "reason": "breakage"}),
+        )
+        .await;
+    assert_error(too_much, StatusCode::CONFLICT, "insufficient_stock").await;
+    assert_eq!(
+        app.event_count().await,
+        before,
+        "a refused adjustment appends nothing"
+    );
+
+    let adjusted = app
+        .post(
+            &format!("/inventory/{id}/adjust"),
+            token,
+            &json!({"delta": -7, "reason": "spilled"}),
+        )
+        .await;
+    assert_eq!(adjusted.status(), StatusCode::OK);
+    let adjusted: Value = adjusted.json().await.unwrap();
+    assert_eq!(adjusted["quantity"], 1);
+    assert_eq!(adjusted["low_stock"], true);
+    let crossings: i64 =
+        sqlx::query_scalar("select count(*) from events where event_type = 'LowStockCrossed'")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(crossings, 1);
+
+    let read = app.get(&format!("/inventory/{id}"), token).await;
+    assert!(read.headers().get("etag").is_some());
+    let read: Value = read.json().await.unwrap();
+    assert_eq!(read["quantity"], 1);
+}
+
+#[sqlx::test(migrator = "event_store::MIGRATOR")]
+async fn inventory_of_another_workspace_is_not_found_and_untouched(pool: PgPool) {
+    let app = spawn(pool).await;
+    let first = app.onboard("First", "first@example.com").await;
+    let second = app.onboard("Second", "second@example.com").await;
+    let item: Value = app
+        .post(
+            "/inventory",
+            Some(&first.access_token),
+            &json!({"name": "Dye", "quantity": 5, "threshold": 1}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = item["id"].as_str().unwrap();
+    let before = app.event_count().await;
+    let token = Some(second.access_token.as_str());
+    assert_error(
+        app.get(&format!("/inventory/{id}"), token).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+    assert_error(
+        app.post(
+            &format!("/inventory/{id}/receive"),
+            token,
+            &json!({"quantity": 1}),
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+    assert_error(
+        app.post(
+            &format!("/inventory/{id}/adjust"),
+            token,
+            &json!({"delta": -1, "reason": "x"}),
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+    let put = app
+        .client
+        .put(app.url(&format!("/inventory/{id}")))
+        .bearer_auth(&second.access_token)
+        .json(&json!({"name": "Mine", "threshold": 1}))
+        .send()
+        .await
+        .unwrap();
+    assert_error(put, StatusCode::NOT_FOUND, "not_found").await;
+    assert_eq!(app.event_count().await, before);
+}
+
+#[sqlx::test(migrator = "event_store::MIGRATOR")]
+async fn bad_inventory_inputs_are_refused(pool: PgPool) {
+    let app = spawn(pool).await;
+    let owner = app.onboard("Urban Glow", "owner@example.com").await;
+    let token = Some(owner.access_token.as_str());
+    let item: Value = app
+        .post(
+            "/inventory",
+            token,
+            &json!({"name": "Dye", "quantity": 5, "threshold": 1}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = item["id"].as_str().unwrap();
+    let before = app.event_count().await;
+    let cases = [
+        (
+            "/inventory".to_string(),
+            json!({"name": "", "quantity": 1, "threshold": 0}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_value",
+        ),
+        (
+            "/inventory".to_string(),
+            json!({"name": "A", "quantity": 1.5, "threshold": 0}),
+            StatusCode::BAD_REQUEST,
+            "invalid_body",
+        ),
+        (
+            format!("/inventory/{id}/receive"),
+            json!({"quantity": 0}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_value",
+        ),
+        (
+            format!("/inventory/{id}/receive"),
+            json!({"quantity": -4}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_value",
+        ),
+        (
+            format!("/inventory/{id}/adjust"),
+            json!({"delta": 0, "reason": "none"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_value",
+        ),
+        (
+            format!("/inventory/{id}/adjust"),
+            json!({"delta": 1}),
+            StatusCode::BAD_REQUEST,
+            "invalid_body",
+        ),
+    ];
+    for (path, body, status, code) in cases {
+        assert_error(app.post(&path, token, &body).await, status, code).await;
+    }
+    assert_eq!(app.event_count().await, before);
+}
