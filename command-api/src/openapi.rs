@@ -47,10 +47,12 @@ impl Modify for BearerAuth {
         routes::staff::set_availability, routes::staff::get_availability,
         routes::inventory::create_item, routes::inventory::update_item, routes::inventory::receive,
         routes::inventory::adjust, routes::inventory::get_item,
+        routes::services::create_service, routes::services::update_service, routes::services::archive_service,
+        routes::services::get_service,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth),
-    tags((name = "auth"), (name = "onboarding"), (name = "staff"), (name = "inventory"))
+    tags((name = "auth"), (name = "onboarding"), (name = "staff"), (name = "inventory"), (name = "services"))
 )]
 pub struct ApiDoc;
 

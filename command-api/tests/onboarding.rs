@@ -222,3 +222,62 @@ async fn the_openapi_document_describes_the_routes(pool: PgPool) {
         .unwrap();
     assert_eq!(docs.status(), StatusCode::OK);
 }
+
+#[sqlx::test(migrator = "event_store::MIGRATOR")]
+async fn services_are_created_updated_and_archived_by_the_owner_only_in_their_workspace(
+    pool: PgPool,
+) {
+    let app = spawn(pool).await;
+    let owner = app.onboard("Urban Glow", "owner@example.com").await;
+    let other = app.onboard("Elsewhere", "other@example.com").await;
+    let token = Some(owner.access_token.as_str());
+    let created = app
+        .post(
+            "/services",
+            token,
+            &json!({"name": "Haircut", "duration_minutes": 45, "price_cents": 4000}),
+        )
+        .await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let service: Value = created.json().await.unwrap();
+    let id = service["id"].as_str().unwrap();
+
+    let updated = app.client.put(app.url(&format!("/services/{id}"))).bearer_auth(&owner.access_token)
+        .json(&json!({"name": "Long haircut", "duration_minutes": 60, "price_cents": 5000, "buffer_before_minutes": 5}))
+        .send().await.unwrap();
+    assert_eq!(updated.status(), StatusCode::OK);
+    let updated: Value = updated.json().await.unwrap();
+    assert_eq!(updated["duration_minutes"], 60);
+    assert_eq!(updated["buffer_before_minutes"], 5);
+
+    let before = app.event_count().await;
+    let foreign = app
+        .client
+        .delete(app.url(&format!("/services/{id}")))
+        .bearer_auth(&other.access_token)
+        .send()
+        .await
+        .unwrap();
+    assert_error(foreign, StatusCode::NOT_FOUND, "not_found").await;
+    assert_error(
+        app.get(&format!("/services/{id}"), Some(&other.access_token))
+            .await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+    assert_eq!(app.event_count().await, before);
+
+    let archived = app
+        .client
+        .delete(app.url(&format!("/services/{id}")))
+        .bearer_auth(&owner.access_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(archived.status(), StatusCode::OK);
+    let fetched = app.get(&format!("/services/{id}"), token).await;
+    assert_eq!(fetched.headers()["etag"], "\"3\"");
+    let fetched: Value = fetched.json().await.unwrap();
+    assert_eq!(fetched["archived"], true);
+}

@@ -4,6 +4,7 @@ pub mod auth;
 mod health;
 pub mod inventory;
 pub mod onboarding;
+pub mod services;
 pub mod staff;
 pub mod views;
 
@@ -17,7 +18,8 @@ pub fn router(state: AppState) -> Router {
         .merge(auth::routes())
         .merge(onboarding::routes())
         .merge(staff::routes())
-        .merge(inventory::routes());
+        .merge(inventory::routes())
+        .merge(services::routes());
     Router::new()
         .nest("/api/v1", api)
         .merge(health::routes())
