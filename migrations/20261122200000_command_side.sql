@@ -12,6 +12,10 @@ create table credentials (
     workspace_id   uuid        not null,
     email          text        not null unique,   -- lower-cased
     password_hash  text        not null,           -- argon2id PHC string
+    -- Mirrors of the user stream, checked on every request so that a permission change or
+    -- a deactivation takes effect at once rather than when the access token expires.
+    role           text        not null check (role in ('owner', 'staff')),
+    permissions    jsonb       not null,
     active         boolean     not null default true,
     created_at     timestamptz not null default now(),
     updated_at     timestamptz not null default now()

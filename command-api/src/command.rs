@@ -17,7 +17,18 @@ use event_store::{
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use domain::values::{Permissions, Role};
+use service_runtime::secrets::SealedInvitation;
+
 use crate::http::{ApiError, ApiResult};
+
+/// How roles are written in the credentials table.
+pub fn role_name(role: Role) -> &'static str {
+    match role {
+        Role::Owner => "owner",
+        Role::Staff => "staff",
+    }
+}
 
 /// How many times a command is decided again after a version conflict before answering 409.
 const ATTEMPTS: usize = 5;
@@ -31,9 +42,21 @@ pub enum SideWrite {
         workspace_id: Uuid,
         email: String,
         password_hash: String,
+        role: Role,
+        permissions: Permissions,
+    },
+    /// The user's permissions changed: effective on their next request.
+    Permissions {
+        user_id: Uuid,
+        permissions: Permissions,
     },
     /// A user can no longer log in; every session ends.
     DeactivateCredentials { user_id: Uuid },
+    /// An invited staff member's generated password, sealed, for the invitation email.
+    InvitationPassword {
+        workspace_id: Uuid,
+        sealed: SealedInvitation,
+    },
 }
 
 /// One attempt at a command: what was loaded and what is to be written.
@@ -242,16 +265,39 @@ async fn apply_side_write(conn: &mut PgConnection, write: &SideWrite) -> Result<
             workspace_id,
             email,
             password_hash,
+            role,
+            permissions,
         } => {
             sqlx::query(
-                "insert into credentials (user_id, workspace_id, email, password_hash) values ($1, $2, $3, $4)",
+                "insert into credentials (user_id, workspace_id, email, password_hash, role, permissions)
+                 values ($1, $2, $3, $4, $5, $6)",
             )
             .bind(user_id)
             .bind(workspace_id)
             .bind(email)
             .bind(password_hash)
+            .bind(role_name(*role))
+            .bind(sqlx::types::Json(permissions))
             .execute(&mut *conn)
             .await?;
+        }
+        SideWrite::Permissions {
+            user_id,
+            permissions,
+        } => {
+            sqlx::query(
+                "update credentials set permissions = $2, updated_at = now() where user_id = $1",
+            )
+            .bind(user_id)
+            .bind(sqlx::types::Json(permissions))
+            .execute(&mut *conn)
+            .await?;
+        }
+        SideWrite::InvitationPassword {
+            workspace_id,
+            sealed,
+        } => {
+            service_runtime::secrets::insert_invitation(conn, *workspace_id, sealed).await?;
         }
         SideWrite::DeactivateCredentials { user_id } => {
             sqlx::query(

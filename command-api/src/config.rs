@@ -3,6 +3,7 @@
 use std::path::Path;
 
 use anyhow::Context;
+use service_runtime::secrets::SecretKeyArgs;
 use service_runtime::ConnectionArgs;
 
 use crate::http::rate_limit::RateLimitConfig;
@@ -24,6 +25,8 @@ pub struct ServeConfig {
     /// kept in `$CAREOPS_DATA_DIR/jwt-secret` (local runs only: set it in production).
     #[arg(long, env = "CAREOPS_JWT_SECRET", hide_env_values = true)]
     pub jwt_secret: Option<String>,
+    #[command(flatten)]
+    pub secret_key: SecretKeyArgs,
     #[command(flatten)]
     pub rate_limits: RateLimitConfig,
     /// Run a NATS relay candidate in this process (one instance publishes at a time).

@@ -49,6 +49,8 @@ impl Modify for BearerAuth {
         routes::inventory::adjust, routes::inventory::get_item,
         routes::services::create_service, routes::services::update_service, routes::services::archive_service,
         routes::services::get_service,
+        routes::staff_members::invite, routes::staff_members::change_permissions, routes::staff_members::deactivate,
+        routes::staff_members::get_staff,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth),

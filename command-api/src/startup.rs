@@ -9,6 +9,7 @@ use anyhow::Context;
 use axum::extract::DefaultBodyLimit;
 use axum::http::HeaderName;
 use axum::Router;
+use service_runtime::secrets::SecretBox;
 use service_runtime::Connections;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -28,6 +29,8 @@ pub struct AppState {
     pub nats: async_nats::Client,
     pub jwt: JwtKeys,
     pub limits: RateLimits,
+    /// Seals hand-over secrets (invited staff passwords).
+    pub secrets: SecretBox,
 }
 
 pub struct Application {
@@ -46,6 +49,7 @@ impl Application {
             nats: connections.nats,
             jwt: JwtKeys::from_secret(&config.jwt_secret()?),
             limits: RateLimits::new(&config.rate_limits),
+            secrets: config.secret_key.secret_box(&config.connections.data_dir)?,
         };
         let address = format!("{}:{}", config.http_host, config.http_port);
         let listener = TcpListener::bind(&address)

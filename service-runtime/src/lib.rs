@@ -2,6 +2,7 @@
 //! shutdown on SIGTERM/Ctrl-C, and opening PostgreSQL (with migrations) and NATS.
 
 pub mod connections;
+pub mod secrets;
 pub mod shutdown;
 pub mod telemetry;
 

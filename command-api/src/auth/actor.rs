@@ -80,10 +80,12 @@ impl FromRequestParts<AppState> for Actor {
             .jwt
             .verify(token.trim())
             .ok_or_else(|| ApiError::unauthorized("invalid or expired token"))?;
-        // A deactivated user or a revoked login loses access at once, not after 30 minutes.
-        let valid: Option<bool> = sqlx::query_scalar(
+        // A deactivated user or a revoked login loses access at once, and changed
+        // permissions apply at once: the token names the user, the table says what they may do.
+        let current: Option<(bool, sqlx::types::Json<Permissions>)> = sqlx::query_as(
             "select c.active and not exists (
-                 select 1 from refresh_tokens r where r.family_id = $2 and r.revoked_at is not null)
+                 select 1 from refresh_tokens r where r.family_id = $2 and r.revoked_at is not null),
+                 c.permissions
              from credentials c where c.user_id = $1 and c.workspace_id = $3",
         )
         .bind(claims.sub)
@@ -91,16 +93,16 @@ impl FromRequestParts<AppState> for Actor {
         .bind(claims.workspace_id)
         .fetch_optional(state.store.pool())
         .await?;
-        if valid != Some(true) {
+        let Some((true, permissions)) = current else {
             return Err(ApiError::unauthorized(
                 "this session has ended; log in again",
             ));
-        }
+        };
         Ok(Actor {
             user_id: claims.sub,
             workspace_id: claims.workspace_id,
             role: claims.role,
-            permissions: claims.permissions,
+            permissions: permissions.0,
             session_id: claims.sid,
         })
     }

@@ -6,6 +6,7 @@ pub mod inventory;
 pub mod onboarding;
 pub mod services;
 pub mod staff;
+pub mod staff_members;
 pub mod views;
 
 use axum::Router;
@@ -19,7 +20,8 @@ pub fn router(state: AppState) -> Router {
         .merge(onboarding::routes())
         .merge(staff::routes())
         .merge(inventory::routes())
-        .merge(services::routes());
+        .merge(services::routes())
+        .merge(staff_members::routes());
     Router::new()
         .nest("/api/v1", api)
         .merge(health::routes())

@@ -10,7 +10,9 @@ use domain::reservation::{self, ReservationAggregate, ReservationKey, Reserve};
 use domain::schedule::ScheduleAggregate;
 use domain::service::{CreateService, ItemQuantity, ServiceAggregate, ServiceDefinition};
 use domain::user::{self, RegisterOwner, UserAggregate};
-use domain::values::{Currency, Email, Minutes, Money, Name, PersonName, Slug, TimeZone};
+use domain::values::{
+    Currency, Email, Minutes, Money, Name, Permissions, PersonName, Role, Slug, TimeZone,
+};
 use domain::workspace::{self, ActivateWorkspace, CreateWorkspace, WorkspaceAggregate};
 use domain::{inventory, service};
 use serde::{Deserialize, Serialize};
@@ -163,6 +165,8 @@ pub async fn create_workspace(
             workspace_id,
             email: owner_email.as_str().to_string(),
             password_hash: password_hash.clone(),
+            role: Role::Owner,
+            permissions: Permissions::all(),
         });
         state_after.ok_or_else(|| ApiError::internal("workspace state missing after creation"))
     });

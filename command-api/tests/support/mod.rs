@@ -5,7 +5,11 @@ use command_api::http::rate_limit::RateLimitConfig;
 use command_api::{Application, ServeConfig};
 use reqwest::{Client, Response, StatusCode};
 use serde_json::{json, Value};
+use service_runtime::secrets::SecretKeyArgs;
 use service_runtime::{ConnectionArgs, Connections};
+
+/// The hand-over key of test apps (32 zero-ish bytes, base64).
+pub const TEST_SECRET_KEY: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 
@@ -38,6 +42,9 @@ pub async fn spawn(pool: PgPool) -> TestApp {
         http_port: 0,
         max_body_bytes: 64 * 1024,
         jwt_secret: Some("test-secret-test-secret-test-secret-0123".into()),
+        secret_key: SecretKeyArgs {
+            secret_key: Some(TEST_SECRET_KEY.into()),
+        },
         rate_limits: RateLimitConfig {
             login_per_email_per_minute: 10,
             login_per_ip_per_minute: 1000,
