@@ -9,6 +9,8 @@
 
 use std::collections::HashMap;
 
+use chrono::{DateTime, Utc};
+
 use domain::{Aggregate, DomainEvent, EncodedEvent, EncodedStream};
 use event_store::{
     AppendError, AppendOutcome, EventStore, ExpectedVersion, Metadata, NewEvent, RecordedEvent,
@@ -31,7 +33,9 @@ pub fn role_name(role: Role) -> &'static str {
 }
 
 /// How many times a command is decided again after a version conflict before answering 409.
-const ATTEMPTS: usize = 5;
+/// Hot streams (one inventory item used by every booking) can see dozens of contenders; each
+/// round lets one through, so the budget is generous and the waits are jittered.
+const ATTEMPTS: usize = 30;
 
 /// Writes outside the event log that must commit with the events.
 #[derive(Debug, Clone)]
@@ -63,6 +67,7 @@ pub enum SideWrite {
 pub struct Unit {
     store: EventStore,
     versions: HashMap<String, u64>,
+    created_at: HashMap<String, DateTime<Utc>>,
     writes: Vec<StreamWrite>,
     side_writes: Vec<SideWrite>,
 }
@@ -72,6 +77,7 @@ impl Unit {
         Self {
             store,
             versions: HashMap::new(),
+            created_at: HashMap::new(),
             writes: Vec::new(),
             side_writes: Vec::new(),
         }
@@ -98,9 +104,17 @@ impl Unit {
             let recorded = streams.remove(id).unwrap_or_default();
             let version = recorded.last().map(|e| e.stream_version).unwrap_or(0);
             self.versions.insert(id.clone(), version);
+            if let Some(first) = recorded.first() {
+                self.created_at.insert(id.clone(), first.recorded_at);
+            }
             states.push(fold::<A>(recorded)?);
         }
         Ok(states)
+    }
+
+    /// When a loaded stream's first event was recorded.
+    pub fn created_at(&self, stream_id: &str) -> Option<DateTime<Utc>> {
+        self.created_at.get(stream_id).copied()
     }
 
     /// The version a loaded stream was at (0 when it did not exist or was not loaded).
@@ -194,17 +208,21 @@ macro_rules! execute {
             let result = result?;
             match $crate::command::commit(&$store, $workspace_id, $metadata, &unit_of_work).await {
                 Ok(outcome) => break (result, outcome),
-                Err(error) => $crate::command::retry_or_fail(error, attempt)?,
+                Err(error) => $crate::command::retry_or_fail(error, attempt).await?,
             }
         }
     }};
 }
 
-/// After a failed commit: `Ok(())` to decide again on fresh state, or the error to answer.
-pub fn retry_or_fail(error: AppendError, attempt: usize) -> ApiResult<()> {
+/// After a failed commit: `Ok(())` to decide again on fresh state (after a short random
+/// pause, so that contenders spread out), or the error to answer.
+pub async fn retry_or_fail(error: AppendError, attempt: usize) -> ApiResult<()> {
     match error {
         AppendError::Conflict { stream_id, .. } if attempt < ATTEMPTS => {
             tracing::debug!(%stream_id, attempt, "version conflict; deciding again");
+            let ceiling_ms = (attempt as u64).min(10);
+            let pause = rand::Rng::gen_range(&mut rand::thread_rng(), 0..=ceiling_ms * 1000);
+            tokio::time::sleep(std::time::Duration::from_micros(pause)).await;
             Ok(())
         }
         AppendError::Conflict { .. } => Err(ApiError::conflict(

@@ -5,6 +5,7 @@
 //! read models. The process also runs a NATS relay candidate (see `event_store::relay`).
 
 pub mod auth;
+pub mod clock;
 pub mod command;
 pub mod config;
 pub mod http;

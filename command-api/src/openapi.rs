@@ -51,10 +51,13 @@ impl Modify for BearerAuth {
         routes::services::get_service,
         routes::staff_members::invite, routes::staff_members::change_permissions, routes::staff_members::deactivate,
         routes::staff_members::get_staff,
+        routes::bookings::create_booking, routes::bookings::get_booking, routes::bookings::confirm,
+        routes::bookings::cancel, routes::bookings::reschedule, routes::bookings::complete,
+        routes::bookings::no_show, routes::bookings::history,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth),
-    tags((name = "auth"), (name = "onboarding"), (name = "staff"), (name = "inventory"), (name = "services"))
+    tags((name = "auth"), (name = "onboarding"), (name = "staff"), (name = "inventory"), (name = "services"), (name = "bookings"))
 )]
 pub struct ApiDoc;
 

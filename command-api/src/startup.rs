@@ -17,6 +17,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::TraceLayer;
 
 use crate::auth::JwtKeys;
+use crate::clock::Clock;
 use crate::config::ServeConfig;
 use crate::http::rate_limit::RateLimits;
 use crate::http::request_id::REQUEST_ID_HEADER;
@@ -31,6 +32,7 @@ pub struct AppState {
     pub limits: RateLimits,
     /// Seals hand-over secrets (invited staff passwords).
     pub secrets: SecretBox,
+    pub clock: Clock,
 }
 
 pub struct Application {
@@ -50,6 +52,7 @@ impl Application {
             jwt: JwtKeys::from_secret(&config.jwt_secret()?),
             limits: RateLimits::new(&config.rate_limits),
             secrets: config.secret_key.secret_box(&config.connections.data_dir)?,
+            clock: Clock::default(),
         };
         let address = format!("{}:{}", config.http_host, config.http_port);
         let listener = TcpListener::bind(&address)
@@ -80,6 +83,11 @@ impl Application {
         self.listener
             .local_addr()
             .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    /// The clock commands decide with (tests move it forward).
+    pub fn clock(&self) -> Clock {
+        self.state.clock.clone()
     }
 
     pub fn port(&self) -> u16 {

@@ -66,3 +66,45 @@ fn body_error_text(text: &str) -> String {
         .map(|(_, rest)| rest.to_string())
         .unwrap_or_else(|| text.to_string())
 }
+
+/// A JSON body that may be left out entirely (`POST /bookings/{id}/cancel` with no reason).
+pub struct OptionalJson<T>(pub Option<T>);
+
+impl<S, T> FromRequest<S> for OptionalJson<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = axum::body::Bytes::from_request(request, state)
+            .await
+            .map_err(|rejection| {
+                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::new(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "body_too_large",
+                        "the request body is too large",
+                    )
+                } else {
+                    ApiError::bad_request("invalid_body", rejection.body_text())
+                }
+            })?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(OptionalJson(None));
+        }
+        serde_json::from_slice(&bytes)
+            .map(|v| OptionalJson(Some(v)))
+            .map_err(|e| match e.classify() {
+                serde_json::error::Category::Data => ApiError::bad_request(
+                    "invalid_body",
+                    format!("the request body does not fit: {e}"),
+                ),
+                _ => ApiError::bad_request(
+                    "malformed_json",
+                    format!("the request body is not valid JSON: {e}"),
+                ),
+            })
+    }
+}

@@ -9,7 +9,7 @@ pub mod request_id;
 pub mod response;
 
 pub use error::{ApiError, ApiResult};
-pub use json::ApiJson;
+pub use json::{ApiJson, OptionalJson};
 pub use path::ApiPath;
 pub use request_id::RequestId;
 pub use response::command_response;

@@ -1,6 +1,7 @@
 //! The HTTP routes, one module per area of CONTRACT.md.
 
 pub mod auth;
+pub mod bookings;
 mod health;
 pub mod inventory;
 pub mod onboarding;
@@ -21,7 +22,8 @@ pub fn router(state: AppState) -> Router {
         .merge(staff::routes())
         .merge(inventory::routes())
         .merge(services::routes())
-        .merge(staff_members::routes());
+        .merge(staff_members::routes())
+        .merge(bookings::routes());
     Router::new()
         .nest("/api/v1", api)
         .merge(health::routes())

@@ -17,6 +17,7 @@ pub struct TestApp {
     pub base: String,
     pub client: Client,
     pub pool: PgPool,
+    pub clock: command_api::clock::Clock,
     stop: CancellationToken,
 }
 
@@ -67,12 +68,14 @@ pub async fn spawn(pool: PgPool) -> TestApp {
     .await
     .expect("the app builds");
     let base = format!("http://127.0.0.1:{}/api/v1", app.port());
+    let clock = app.clock();
     let stop = CancellationToken::new();
     tokio::spawn(app.run_until_stopped(stop.clone()));
     TestApp {
         base,
         client: Client::new(),
         pool,
+        clock,
         stop,
     }
 }

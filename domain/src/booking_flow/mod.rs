@@ -64,6 +64,12 @@ impl BookingDecision {
         }
     }
 
+    /// A decision touching only the booking's own stream (confirm, no-show): fill
+    /// `booking.events` with the booking aggregate's decision.
+    pub fn for_booking(booking_id: Uuid) -> Self {
+        Self::new(booking_id)
+    }
+
     /// Every stream's events, encoded for one multi-stream append (streams with no events left out).
     pub fn encode(&self) -> Vec<EncodedStream> {
         let mut out = vec![self.booking.encode()];

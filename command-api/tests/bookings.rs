@@ -1,0 +1,567 @@
+//! Bookings through HTTP: the seed's "Perfect Booking" and "Retention" flows, concurrency,
+//! isolation and staff visibility.
+
+mod support;
+
+use chrono::{Duration, DurationRound, Utc};
+use futures::future::join_all;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use sqlx::PgPool;
+use support::{assert_error, spawn, Owner, TestApp};
+
+fn user_id_of(token: &str) -> String {
+    use base64::Engine;
+    let claims = token.split('.').nth(1).unwrap();
+    let claims: Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(claims)
+            .unwrap(),
+    )
+    .unwrap();
+    claims["sub"].as_str().unwrap().to_string()
+}
+
+/// A workspace open every day 06:00–22:00 (owner's hours), with "Red Dye" at `stock`
+/// (threshold 2) and "Hair Coloring" (60 min + 15 min buffer after) consuming one.
+struct Salon {
+    owner: Owner,
+    owner_id: String,
+    dye: String,
+    coloring: String,
+}
+
+async fn salon(app: &TestApp, stock: i64) -> Salon {
+    let owner = app.onboard("Urban Glow", "owner@example.com").await;
+    let token = Some(owner.access_token.as_str());
+    let owner_id = user_id_of(&owner.access_token);
+    let weekly: Vec<Value> = (1..=7)
+        .map(|d| json!({"weekday": d, "start": "06:00", "end": "22:00"}))
+        .collect();
+    let hours = app
+        .client
+        .put(app.url(&format!("/staff/{owner_id}/availability")))
+        .bearer_auth(&owner.access_token)
+        .json(&json!({"weekly": weekly}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(hours.status(), StatusCode::OK);
+    let items: Value = app
+        .post(
+            "/onboarding/inventory",
+            token,
+            &json!({"items": [{"name": "Red Dye", "quantity": stock, "threshold": 2}]}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let dye = items["items"][0]["id"].as_str().unwrap().to_string();
+    let services: Value = app.post("/onboarding/services", token, &json!({"services": [{"name": "Hair Coloring", "duration_minutes": 60,
+        "price_cents": 8500, "buffer_after_minutes": 15, "inventory": [{"item_id": dye, "quantity": 1}]}]}))
+        .await.json().await.unwrap();
+    let coloring = services["services"][0]["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        app.post("/onboarding/activate", token, &json!({}))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    Salon {
+        owner,
+        owner_id,
+        dye,
+        coloring,
+    }
+}
+
+/// 10:00 UTC (10:00 or 11:00 in London, inside opening hours) `days` from now, plus `slot` hours.
+fn start_at(days: i64, slot: i64) -> String {
+    let day = (Utc::now() + Duration::days(days))
+        .duration_trunc(Duration::days(1))
+        .unwrap();
+    (day + Duration::hours(8 + slot)).to_rfc3339()
+}
+
+#[sqlx::test(migrator = "event_store::MIGRATOR")]
+async fn the_perfect_booking_checks_and_deducts_stock_creates_the_contact_and_flags_low_stock(
+    pool: PgPool,
+) {
+    let app = spawn(pool).await;
+    let s = salon(&app, 3).await;
+    let token = Some(s.owner.access_token.as_str());
+
+    let response = app
+        .post("/bookings", token, &json!({"service_id": s.coloring, "start": start_at(3, 2),
+              "contact": {"name": "Chloe Customer", "email": "chloe@example.com", "phone": "+447700900123"}, "notes": "first visit"}))
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    assert!(response.headers().get("x-careops-position").is_some());
+    let booking: Value = response.json().await.unwrap();
+    assert_eq!(booking["status"], "confirmed");
+    assert_eq!(booking["staff_id"], s.owner_id, "chosen automatically");
+    assert_eq!(booking["price_cents"], 8500);
+    assert_eq!(booking["currency"], "GBP");
+    assert_eq!(booking["notes"], "first visit");
+
+    let dye: Value = app
+        .get(&format!("/inventory/{}", s.dye), token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(dye["quantity"], 2, "one tube deducted");
+    assert_eq!(dye["low_stock"], true, "3 → 2 crosses the threshold");
+    let appended: Vec<String> = sqlx::query_scalar(
+        "select event_type from events where position > (select max(position) from events where event_type = 'WorkspaceActivated') order by position",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    for expected in [
+        "BookingCreated",
+        "SlotReserved",
+        "StockDeducted",
+        "LowStockCrossed",
+        "ContactCreated",
+        "EmailReserved",
+    ] {
+        assert!(
+            appended.iter().any(|t| t == expected),
+            "{expected} missing from {appended:?}"
+        );
+    }
+
+    // The same customer again is matched by email: no second contact.
+    let again: Value = app
+        .post(
+            "/bookings",
+            token,
+            &json!({"service_id": s.coloring, "start": start_at(4, 2),
+              "contact": {"name": "Chloe C.", "email": "CHLOE@example.com"}}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again["contact_id"], booking["contact_id"]);
+
+    // Cancelling returns the stock and frees the slot.
+    let cancelled = app
+        .post(
+            &format!("/bookings/{}/cancel", booking["id"].as_str().unwrap()),
+            token,
+            &json!({"reason": "ill"}),
+        )
+        .await;
+    assert_eq!(cancelled.status(), StatusCode::OK);
+    assert_eq!(
+        cancelled.json::<Value>().await.unwrap()["status"],
+        "cancelled"
+    );
+    let dye: Value = app
+        .get(&format!("/inventory/{}", s.dye), token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(dye["quantity"], 2, "3 - 2 bookings + 1 returned");
+    let rebooked = app
+        .post(
+            "/bookings",
+            token,
+            &json!({"service_id": s.coloring, "start": start_at(3, 2),
+        "contact": {"name": "Dora", "email": "dora@example.com"}}),
+        )
+        .await;
+    assert_eq!(rebooked.status(), StatusCode::CREATED);
+}
+
+#[sqlx::test(migrator = "event_store::MIGRATOR")]
+async fn a_taken_slot_outside_hours_and_short_stock_are_refused_and_change_nothing(pool: PgPool) {
+    let app = spawn(pool).await;
+    let s = salon(&app, 1).await;
+    let token = Some(s.owner.access_token.as_str());
+    let first = app
+        .post(
+            "/bookings",
+            token,
+            &json!({"service_id": s.coloring, "staff_id": s.owner_id, "start": start_at(3, 2),
+        "contact": {"name": "Ann", "email": "ann@example.com"}}),
+        )
+        .await;
+    assert_eq!(first.status(), StatusCode::CREATED);
+    let before = app.event_count().await;
+
+    // Overlapping the buffer after the first appointment (ends +60, buffer to +75).
+    let overlapping = (chrono::DateTime::parse_from_rfc3339(&start_at(3, 2)).unwrap()
+        + Duration::minutes(70))
+    .to_rfc3339();
+    let cases = [
+        (
+            json!({"service_id": s.coloring, "staff_id": s.owner_id, "start": overlapping, "contact": {"name": "Bo"}}),
+            StatusCode::CONFLICT,
+            "slot_unavailable",
+        ),
+        (
+            json!({"service_id": s.coloring, "staff_id": s.owner_id, "start": start_at(3, 16), "contact": {"name": "Bo"}}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "outside_availability",
+        ),
+        (
+            json!({"service_id": s.coloring, "start": start_at(5, 2), "contact": {"name": "Bo"}}),
+            StatusCode::CONFLICT,
+            "insufficient_stock",
+        ),
+        (
+            json!({"service_id": s.coloring, "start": start_at(-2, 2), "contact": {"name": "Bo"}}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "in_the_past",
+        ),
+        (
+            json!({"service_id": s.coloring, "start": "tomorrow at ten", "contact": {"name": "Bo"}}),
+            StatusCode::BAD_REQUEST,
+            "invalid_body",
+        ),
+        (
+            json!({"service_id": s.coloring, "start": start_at(5, 2)}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_value",
+        ),
+        (
+            json!({"service_id": s.coloring, "start": start_at(5, 2), "contact": {"name": "Bo", "email": "bo-at-example"}}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_value",
+        ),
+        (
+            json!({"service_id": uuid::Uuid::now_v7(), "start": start_at(5, 2), "contact": {"name": "Bo"}}),
+            StatusCode::NOT_FOUND,
+            "not_found",
+        ),
+    ];
+    for (body, status, code) in cases {
+        let response = app.post("/bookings", token, &body).await;
+        assert_error(response, status, code).await;
+    }
+    assert_eq!(
+        app.event_count().await,
+        before,
+        "nothing booked, nothing deducted"
+    );
+    let dye: Value = app
+        .get(&format!("/inventory/{}", s.dye), token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(dye["quantity"], 0);
+}
+
+#[sqlx::test(migrator = "event_store::MIGRATOR")]
+async fn fifty_concurrent_bookings_of_one_slot_let_exactly_one_through(pool: PgPool) {
+    let app = spawn(pool).await;
+    let s = salon(&app, 100).await;
+    let start = start_at(3, 2);
+    let attempts = (0..50).map(|n| {
+        let body = json!({"service_id": s.coloring, "staff_id": s.owner_id, "start": start,
+                          "contact": {"name": format!("Guest {n}"), "email": format!("guest{n}@example.com")}});
+        let request = app.client.post(app.url("/bookings")).bearer_auth(&s.owner.access_token).json(&body);
+        async move { request.send().await.unwrap().status() }
+    });
+    let statuses = join_all(attempts).await;
+    let created = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::CREATED)
+        .count();
+    let conflicts = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::CONFLICT)
+        .count();
+    assert_eq!((created, conflicts), (1, 49), "{statuses:?}");
+    let reserved: i64 =
+        sqlx::query_scalar("select count(*) from events where event_type = 'SlotReserved'")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(reserved, 1);
+}
+
+#[sqlx::test(migrator = "event_store::MIGRATOR")]
+async fn thirty_concurrent_bookings_against_ten_in_stock_book_exactly_ten(pool: PgPool) {
+    let app = spawn(pool).await;
+    let s = salon(&app, 10).await;
+    let attempts = (0..30).map(|n| {
+        // Distinct slots: only the stock is contended.
+        let body = json!({"service_id": s.coloring, "staff_id": s.owner_id, "start": start_at(2 + n / 5, (n % 5) * 2),
+                          "contact": {"name": format!("Guest {n}")}});
+        let request = app.client.post(app.url("/bookings")).bearer_auth(&s.owner.access_token).json(&body);
+        async move {
+            let response = request.send().await.unwrap();
+            let status = response.status();
+            let body: Value = response.json().await.unwrap();
+            (status, body["code"].as_str().unwrap_or("").to_string())
+        }
+    });
+    let results = join_all(attempts).await;
+    let created = results
+        .iter()
+        .filter(|(s, _)| *s == StatusCode::CREATED)
+        .count();
+    let short = results
+        .iter()
+        .filter(|(s, c)| *s == StatusCode::CONFLICT && c == "insufficient_stock")
+        .count();
+    assert_eq!((created, short), (10, 20), "{results:?}");
+    let dye: Value = app
+        .get(
+            &format!("/inventory/{}", s.dye),
+            Some(&s.owner.access_token),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(dye["quantity"], 0);
+}
+
+#[sqlx::test(migrator = "event_store::MIGRATOR")]
+async fn retention_a_completed_visit_records_actual_usage_for_the_follow_up(pool: PgPool) {
+    let app = spawn(pool).await;
+    let s = salon(&app, 5).await;
+    let token = Some(s.owner.access_token.as_str());
+    let booking: Value = app
+        .post(
+            "/bookings",
+            token,
+            &json!({"service_id": s.coloring, "start": start_at(1, 2),
+        "contact": {"name": "Rita", "email": "rita@example.com"}}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = booking["id"].as_str().unwrap();
+    let early = app
+        .post(&format!("/bookings/{id}/complete"), token, &json!({}))
+        .await;
+    assert_error(
+        early,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "booking_not_started",
+    )
+    .await;
+    let no_show_early = app
+        .post(&format!("/bookings/{id}/no-show"), token, &json!({}))
+        .await;
+    assert_error(
+        no_show_early,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "booking_not_started",
+    )
+    .await;
+
+    // Moved within the day; confirming a confirmed booking is refused.
+    let moved = app
+        .post(
+            &format!("/bookings/{id}/reschedule"),
+            token,
+            &json!({"start": start_at(1, 5)}),
+        )
+        .await;
+    assert_eq!(moved.status(), StatusCode::OK);
+    let confirm = app
+        .post(&format!("/bookings/{id}/confirm"), token, &json!({}))
+        .await;
+    assert_error(
+        confirm,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_transition",
+    )
+    .await;
+
+    // Two days later the visit has happened; it used two tubes, not one.
+    app.clock.advance(Duration::days(2));
+    let done = app
+        .post(
+            &format!("/bookings/{id}/complete"),
+            token,
+            &json!({"inventory_used": [{"item_id": s.dye, "quantity": 2}]}),
+        )
+        .await;
+    assert_eq!(done.status(), StatusCode::OK);
+    assert_eq!(done.json::<Value>().await.unwrap()["status"], "completed");
+    let dye: Value = app
+        .get(&format!("/inventory/{}", s.dye), token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(dye["quantity"], 3, "5 - 2 actually used");
+    let history: Value = app
+        .get(&format!("/bookings/{id}/history"), token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let types: Vec<&str> = history["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["event_type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        types,
+        vec!["BookingCreated", "BookingRescheduled", "BookingCompleted"]
+    );
+    let again = app
+        .post(&format!("/bookings/{id}/cancel"), token, &json!({}))
+        .await;
+    assert_error(
+        again,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_transition",
+    )
+    .await;
+}
+
+#[sqlx::test(migrator = "event_store::MIGRATOR")]
+async fn staff_see_and_touch_only_their_own_bookings_and_other_workspaces_get_404(pool: PgPool) {
+    let app = spawn(pool).await;
+    let s = salon(&app, 50).await;
+    let token = Some(s.owner.access_token.as_str());
+    let staff: Value = app.post("/staff", token, &json!({"name": "Sarah", "email": "sarah@example.com", "permissions": {"bookings": true}}))
+        .await.json().await.unwrap();
+    let sarah_id = staff["id"].as_str().unwrap().to_string();
+    let password = service_runtime::secrets::take_invitation_password(
+        &app.pool,
+        &service_runtime::secrets::SecretBox::from_base64(support::TEST_SECRET_KEY).unwrap(),
+        sarah_id.parse().unwrap(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let login: Value = app
+        .post(
+            "/auth/login",
+            None,
+            &json!({"email": "sarah@example.com", "password": password}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let sarah = login["access_token"].as_str().unwrap().to_string();
+    let weekly: Vec<Value> = (1..=7)
+        .map(|d| json!({"weekday": d, "start": "06:00", "end": "22:00"}))
+        .collect();
+    let own_hours = app
+        .client
+        .put(app.url(&format!("/staff/{sarah_id}/availability")))
+        .bearer_auth(&sarah)
+        .json(&json!({"weekly": weekly}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        own_hours.status(),
+        StatusCode::OK,
+        "staff set their own hours"
+    );
+
+    let owners: Value = app
+        .post(
+            "/bookings",
+            token,
+            &json!({"service_id": s.coloring, "staff_id": s.owner_id, "start": start_at(3, 2),
+        "contact": {"name": "Ann"}}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let hers = app
+        .post(
+            "/bookings",
+            Some(&sarah),
+            &json!({"service_id": s.coloring, "start": start_at(3, 2), "contact": {"name": "Bea"}}),
+        )
+        .await;
+    assert_eq!(hers.status(), StatusCode::CREATED);
+    let hers: Value = hers.json().await.unwrap();
+    assert_eq!(hers["staff_id"], sarah_id);
+    let for_owner = app.post("/bookings", Some(&sarah), &json!({"service_id": s.coloring, "staff_id": s.owner_id, "start": start_at(4, 2), "contact": {"name": "Cy"}})).await;
+    assert_error(for_owner, StatusCode::FORBIDDEN, "forbidden").await;
+
+    let owners_id = owners["id"].as_str().unwrap();
+    let other = app.onboard("Elsewhere", "other@example.com").await;
+    let before = app.event_count().await;
+    assert_error(
+        app.get(&format!("/bookings/{owners_id}"), Some(&sarah))
+            .await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+    assert_error(
+        app.post(
+            &format!("/bookings/{owners_id}/cancel"),
+            Some(&sarah),
+            &json!({}),
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+    assert_eq!(
+        app.get(
+            &format!("/bookings/{}", hers["id"].as_str().unwrap()),
+            Some(&sarah)
+        )
+        .await
+        .status(),
+        StatusCode::OK
+    );
+
+    // Another workspace's owner: every booking route answers 404 and nothing changes.
+    let foreign = Some(other.access_token.as_str());
+    assert_error(
+        app.get(&format!("/bookings/{owners_id}"), foreign).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+    assert_error(
+        app.get(&format!("/bookings/{owners_id}/history"), foreign)
+            .await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+    for action in ["confirm", "cancel", "complete", "no-show"] {
+        assert_error(
+            app.post(
+                &format!("/bookings/{owners_id}/{action}"),
+                foreign,
+                &json!({}),
+            )
+            .await,
+            StatusCode::NOT_FOUND,
+            "not_found",
+        )
+        .await;
+    }
+    assert_error(
+        app.post(
+            &format!("/bookings/{owners_id}/reschedule"),
+            foreign,
+            &json!({"start": start_at(5, 1)}),
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+    assert_eq!(app.event_count().await, before, "nothing changed");
+}
