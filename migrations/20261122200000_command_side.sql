@@ -60,3 +60,11 @@ create table staff_invitation_secrets (
     created_at   timestamptz not null default now(),
     expires_at   timestamptz not null
 );
+
+-- The customer's link to manage a public booking: the token is only in the confirmation
+-- (response and email); we keep its hash.
+create table booking_manage_tokens (
+    booking_id   uuid        primary key,
+    token_hash   bytea       not null,
+    created_at   timestamptz not null default now()
+);

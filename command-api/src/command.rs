@@ -56,6 +56,11 @@ pub enum SideWrite {
     },
     /// A user can no longer log in; every session ends.
     DeactivateCredentials { user_id: Uuid },
+    /// The hash of a public booking's manage token.
+    ManageToken {
+        booking_id: Uuid,
+        token_hash: Vec<u8>,
+    },
     /// An invited staff member's generated password, sealed, for the invitation email.
     InvitationPassword {
         workspace_id: Uuid,
@@ -308,6 +313,18 @@ async fn apply_side_write(conn: &mut PgConnection, write: &SideWrite) -> Result<
             )
             .bind(user_id)
             .bind(sqlx::types::Json(permissions))
+            .execute(&mut *conn)
+            .await?;
+        }
+        SideWrite::ManageToken {
+            booking_id,
+            token_hash,
+        } => {
+            sqlx::query(
+                "insert into booking_manage_tokens (booking_id, token_hash) values ($1, $2)",
+            )
+            .bind(booking_id)
+            .bind(token_hash)
             .execute(&mut *conn)
             .await?;
         }

@@ -54,10 +54,11 @@ impl Modify for BearerAuth {
         routes::bookings::create_booking, routes::bookings::get_booking, routes::bookings::confirm,
         routes::bookings::cancel, routes::bookings::reschedule, routes::bookings::complete,
         routes::bookings::no_show, routes::bookings::history,
+        routes::public::page, routes::public::availability, routes::public::book, routes::public::cancel,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth),
-    tags((name = "auth"), (name = "onboarding"), (name = "staff"), (name = "inventory"), (name = "services"), (name = "bookings"))
+    tags((name = "auth"), (name = "onboarding"), (name = "staff"), (name = "inventory"), (name = "services"), (name = "bookings"), (name = "public"))
 )]
 pub struct ApiDoc;
 

@@ -19,13 +19,15 @@ pub struct IssuedRefresh {
     pub family_id: Uuid,
 }
 
-fn new_token() -> String {
+/// A random opaque token (256 bits, URL-safe).
+pub fn new_token() -> String {
     let mut bytes = [0u8; 32];
     rand::thread_rng().fill_bytes(&mut bytes);
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
-fn token_hash(token: &str) -> Vec<u8> {
+/// How opaque tokens are stored.
+pub fn token_hash(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
 }
 

@@ -5,6 +5,7 @@ pub mod bookings;
 mod health;
 pub mod inventory;
 pub mod onboarding;
+pub mod public;
 pub mod services;
 pub mod staff;
 pub mod staff_members;
@@ -23,7 +24,8 @@ pub fn router(state: AppState) -> Router {
         .merge(inventory::routes())
         .merge(services::routes())
         .merge(staff_members::routes())
-        .merge(bookings::routes());
+        .merge(bookings::routes())
+        .merge(public::routes());
     Router::new()
         .nest("/api/v1", api)
         .merge(health::routes())

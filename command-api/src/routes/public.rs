@@ -1,0 +1,427 @@
+//! The public booking page's API (seed: "/book/urbanglow"): no login, rate limited, and
+//! only for active workspaces (an inactive or unknown slug answers 404).
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use domain::booking::{self, BookingAggregate, BookingSource};
+use domain::booking_flow::{self, CancelRequest};
+use domain::calendar::{CalendarAggregate, CalendarKey};
+use domain::reservation::{ReservationAggregate, ReservationKey};
+use domain::schedule::{self, ScheduleAggregate};
+use domain::service::{self, ServiceAggregate};
+use domain::slots::{free_slots, SlotRequest};
+use domain::user::{self, UserAggregate};
+use domain::values::{Notes, Slug};
+use domain::workspace::{self, Workspace, WorkspaceAggregate, WorkspaceStatus};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::auth::sessions::{new_token, token_hash};
+use crate::command::{fold, SideWrite, Unit};
+use crate::execute;
+use crate::http::{command_response, ApiError, ApiJson, ApiPath, ApiResult};
+use crate::routes::bookings::{place, ContactInput, CustomerInput, Placement};
+use crate::startup::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/public/{slug}", get(page))
+        .route("/public/{slug}/availability", get(availability))
+        .route("/public/{slug}/bookings", post(book))
+        .route("/public/bookings/{id}/cancel", post(cancel))
+}
+
+/// The active workspace behind a public slug.
+async fn active_workspace(unit: &mut Unit, slug: &str) -> ApiResult<Workspace> {
+    let not_found = || ApiError::not_found("booking page");
+    let slug = Slug::parse(slug).map_err(|_| not_found())?;
+    let holder = unit
+        .load::<ReservationAggregate>(&ReservationKey::Slug(slug).stream_id())
+        .await?
+        .holder
+        .ok_or_else(not_found)?;
+    unit.load::<WorkspaceAggregate>(&workspace::stream_id(holder))
+        .await?
+        .filter(|ws| ws.status == WorkspaceStatus::Active)
+        .ok_or_else(not_found)
+}
+
+fn metadata(request_id: &str) -> event_store::Metadata {
+    event_store::Metadata {
+        actor_role: Some("public".into()),
+        correlation_id: Some(request_id.to_string()),
+        request_id: Some(request_id.to_string()),
+        ..Default::default()
+    }
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PublicService {
+    pub id: Uuid,
+    pub name: String,
+    pub duration_minutes: u32,
+    pub price_cents: i64,
+    pub currency: String,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PublicStaff {
+    pub id: Uuid,
+    pub name: String,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PublicPage {
+    pub name: String,
+    pub slug: String,
+    pub timezone: String,
+    pub services: Vec<PublicService>,
+    pub staff: Vec<PublicStaff>,
+}
+
+/// Staff who take bookings: active, with weekly hours.
+async fn bookable_staff(
+    unit: &mut Unit,
+    workspace_id: Uuid,
+) -> ApiResult<Vec<(user::User, schedule::Schedule)>> {
+    let ids = unit
+        .store()
+        .stream_ids(workspace_id, user::STREAM_TYPE)
+        .await?;
+    let users = unit.load_many::<UserAggregate>(&ids).await?;
+    let active: Vec<user::User> = users.into_iter().flatten().filter(|u| u.active).collect();
+    let schedule_ids: Vec<String> = active.iter().map(|u| schedule::stream_id(u.id)).collect();
+    let schedules = unit.load_many::<ScheduleAggregate>(&schedule_ids).await?;
+    Ok(active
+        .into_iter()
+        .zip(schedules)
+        .filter(|(_, s)| s.has_weekly_availability())
+        .collect())
+}
+
+/// `GET /public/{slug}`: the booking page's services and staff.
+#[utoipa::path(get, path = "/api/v1/public/{slug}", tag = "public",
+    params(("slug" = String, Path, description = "the workspace's address")),
+    responses((status = 200, body = PublicPage), (status = 404, body = crate::openapi::ErrorBody), (status = 429, body = crate::openapi::ErrorBody)))]
+pub async fn page(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ApiPath(slug): ApiPath<String>,
+) -> ApiResult<Json<PublicPage>> {
+    state.limits.public_by_ip.check(&peer.ip())?;
+    let mut unit = Unit::new(state.store.clone());
+    let ws = active_workspace(&mut unit, &slug).await?;
+    let service_ids = state.store.stream_ids(ws.id, service::STREAM_TYPE).await?;
+    let services = unit.load_many::<ServiceAggregate>(&service_ids).await?;
+    let staff = bookable_staff(&mut unit, ws.id).await?;
+    Ok(Json(PublicPage {
+        name: ws.name.as_str().to_string(),
+        slug: ws.slug.as_str().to_string(),
+        timezone: ws.timezone.name().to_string(),
+        services: services
+            .into_iter()
+            .flatten()
+            .filter(|s| !s.archived)
+            .map(|s| PublicService {
+                id: s.id,
+                name: s.definition.name.as_str().to_string(),
+                duration_minutes: s.definition.duration_minutes.get(),
+                price_cents: s.definition.price.cents(),
+                currency: s.definition.price.currency().code().to_string(),
+            })
+            .collect(),
+        staff: staff
+            .into_iter()
+            .map(|(u, _)| PublicStaff {
+                id: u.id,
+                name: u
+                    .name
+                    .known()
+                    .map(|n| n.as_str().to_string())
+                    .unwrap_or_else(|| "erased".into()),
+            })
+            .collect(),
+    }))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct AvailabilityQuery {
+    pub service_id: Uuid,
+    pub date: NaiveDate,
+    pub staff_id: Option<Uuid>,
+    /// 1 to 14 (default 1).
+    pub days: Option<u32>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PublicSlot {
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub staff_id: Uuid,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Availability {
+    pub slots: Vec<PublicSlot>,
+}
+
+/// `GET /public/{slug}/availability`: free slots in UTC, computed in the workspace's zone
+/// with buffers, minimum notice and the booking horizon.
+#[utoipa::path(get, path = "/api/v1/public/{slug}/availability", tag = "public",
+    params(("slug" = String, Path, description = "the workspace's address"), AvailabilityQuery),
+    responses((status = 200, body = Availability), (status = 400, body = crate::openapi::ErrorBody), (status = 404, body = crate::openapi::ErrorBody)))]
+pub async fn availability(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ApiPath(slug): ApiPath<String>,
+    query: Result<Query<AvailabilityQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Json<Availability>> {
+    state.limits.public_by_ip.check(&peer.ip())?;
+    let Query(query) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
+    let days = query.days.unwrap_or(1);
+    if !(1..=14).contains(&days) {
+        return Err(ApiError::unprocessable("invalid_value", "days: 1 to 14"));
+    }
+    let mut unit = Unit::new(state.store.clone());
+    let ws = active_workspace(&mut unit, &slug).await?;
+    let service = unit
+        .load::<ServiceAggregate>(&service::stream_id(query.service_id))
+        .await?
+        .filter(|s| s.workspace_id == ws.id && !s.archived)
+        .ok_or_else(|| ApiError::not_found("service"))?;
+    let to = query.date + Duration::days(i64::from(days) - 1);
+    let mut slots = Vec::new();
+    for (staff, schedule) in bookable_staff(&mut unit, ws.id).await? {
+        if query.staff_id.is_some_and(|id| id != staff.id) {
+            continue;
+        }
+        // Reservations of the days around the range: buffers can cross midnight.
+        let keys: Vec<CalendarKey> = (-1..=i64::from(days))
+            .map(|d| CalendarKey {
+                staff_id: staff.id,
+                date: query.date + Duration::days(d),
+            })
+            .collect();
+        let ids: Vec<String> = keys.iter().map(CalendarKey::stream_id).collect();
+        let days_loaded = unit.load_many::<CalendarAggregate>(&ids).await?;
+        let reservations: Vec<_> = days_loaded
+            .iter()
+            .flat_map(|c| c.reservations.values().copied())
+            .collect();
+        let d = &service.definition;
+        let found = free_slots(&SlotRequest {
+            schedule: &schedule,
+            reservations: &reservations,
+            duration: d.duration_minutes,
+            buffer_before: d.buffer_before_minutes,
+            buffer_after: d.buffer_after_minutes,
+            slot_step: ws.settings.slot_step_minutes,
+            minimum_notice: ws.settings.minimum_notice_minutes,
+            horizon_days: ws.settings.booking_horizon_days,
+            timezone: ws.timezone,
+            from: query.date,
+            to,
+            now: state.clock.now(),
+        });
+        slots.extend(found.into_iter().map(|s| PublicSlot {
+            start: s.start,
+            end: s.end,
+            staff_id: staff.id,
+        }));
+    }
+    slots.sort_by_key(|s| (s.start, s.staff_id));
+    Ok(Json(Availability { slots }))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PublicBookingInput {
+    pub service_id: Uuid,
+    pub staff_id: Option<Uuid>,
+    pub start: DateTime<Utc>,
+    pub contact: ContactInput,
+    pub notes: Option<String>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PublicBooking {
+    pub booking_id: Uuid,
+    pub status: String,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    /// Lets the customer cancel; shown once, kept only as a hash.
+    pub manage_token: String,
+}
+
+/// `POST /public/{slug}/bookings` (rate limited): a customer books; confirmed unless the
+/// workspace approves bookings by hand.
+#[utoipa::path(post, path = "/api/v1/public/{slug}/bookings", tag = "public", request_body = PublicBookingInput,
+    params(("slug" = String, Path, description = "the workspace's address")),
+    responses((status = 201, body = PublicBooking), (status = 400, body = crate::openapi::ErrorBody),
+              (status = 404, body = crate::openapi::ErrorBody), (status = 409, body = crate::openapi::ErrorBody),
+              (status = 422, body = crate::openapi::ErrorBody), (status = 429, body = crate::openapi::ErrorBody)))]
+pub async fn book(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    crate::http::RequestId(request_id): crate::http::RequestId,
+    ApiPath(slug): ApiPath<String>,
+    ApiJson(body): ApiJson<PublicBookingInput>,
+) -> ApiResult<Response> {
+    state.limits.public_by_ip.check(&peer.ip())?;
+    if body.contact.email.is_none() {
+        return Err(ApiError::unprocessable(
+            "invalid_value",
+            "contact.email: required to confirm the booking",
+        ));
+    }
+    let placement = Placement {
+        booking_id: Uuid::now_v7(),
+        new_contact_id: Uuid::now_v7(),
+        service_id: body.service_id,
+        staff_id: body.staff_id,
+        start: body.start,
+        customer: CustomerInput::parse(None, Some(&body.contact))?,
+        notes: body.notes.as_deref().map(Notes::parse).transpose()?,
+        source: BookingSource::Public,
+        now: state.clock.now(),
+    };
+    let manage_token = new_token();
+    let workspace_id = active_workspace(&mut Unit::new(state.store.clone()), &slug)
+        .await?
+        .id;
+    let (view, outcome) = execute!(state.store, workspace_id, &metadata(&request_id), |unit| {
+        let ws = active_workspace(unit, &slug).await?;
+        let view = place(unit, &ws, &placement).await?;
+        unit.side_write(SideWrite::ManageToken {
+            booking_id: view.id,
+            token_hash: token_hash(&manage_token),
+        });
+        Ok(view)
+    });
+    let body = PublicBooking {
+        booking_id: view.id,
+        status: view.status,
+        start: view.start,
+        end: view.end,
+        manage_token,
+    };
+    Ok(command_response(
+        StatusCode::CREATED,
+        &body,
+        outcome.as_ref(),
+    ))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ManageTokenInput {
+    pub manage_token: String,
+}
+
+/// `POST /public/bookings/{id}/cancel`: the customer cancels with the manage token; refused
+/// inside the workspace's cancellation window.
+#[utoipa::path(post, path = "/api/v1/public/bookings/{id}/cancel", tag = "public", request_body = ManageTokenInput,
+    params(("id" = Uuid, Path, description = "booking id")),
+    responses((status = 200, body = PublicBooking), (status = 404, body = crate::openapi::ErrorBody),
+              (status = 422, body = crate::openapi::ErrorBody), (status = 429, body = crate::openapi::ErrorBody)))]
+pub async fn cancel(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    crate::http::RequestId(request_id): crate::http::RequestId,
+    ApiPath(booking_id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<ManageTokenInput>,
+) -> ApiResult<Response> {
+    state.limits.public_by_ip.check(&peer.ip())?;
+    let matches: Option<bool> = sqlx::query_scalar(
+        "select token_hash = $2 from booking_manage_tokens where booking_id = $1",
+    )
+    .bind(booking_id)
+    .bind(token_hash(body.manage_token.trim()))
+    .fetch_optional(state.store.pool())
+    .await?;
+    if matches != Some(true) {
+        return Err(ApiError::not_found("booking"));
+    }
+    let stream = state
+        .store
+        .read_stream(&booking::stream_id(booking_id), 0)
+        .await?;
+    let workspace_id = fold::<BookingAggregate>(stream)?
+        .map(|b| b.workspace_id)
+        .ok_or_else(|| ApiError::not_found("booking"))?;
+    let now = state.clock.now();
+    let (view, outcome) = execute!(state.store, workspace_id, &metadata(&request_id), |unit| {
+        let current = unit
+            .load::<BookingAggregate>(&booking::stream_id(booking_id))
+            .await?;
+        let Some(existing) = current.clone() else {
+            return Err(ApiError::not_found("booking"));
+        };
+        let ws = unit
+            .load::<WorkspaceAggregate>(&workspace::stream_id(existing.workspace_id))
+            .await?
+            .ok_or_else(|| ApiError::not_found("booking"))?;
+        let keys: Vec<CalendarKey> = existing
+            .calendar_dates
+            .iter()
+            .map(|date| CalendarKey {
+                staff_id: existing.staff_id,
+                date: *date,
+            })
+            .collect();
+        let ids: Vec<String> = keys.iter().map(CalendarKey::stream_id).collect();
+        let calendars: BTreeMap<_, _> = keys
+            .iter()
+            .copied()
+            .zip(unit.load_many::<CalendarAggregate>(&ids).await?)
+            .collect();
+        let item_ids: Vec<Uuid> = existing.inventory.iter().map(|n| n.item_id).collect();
+        let item_streams: Vec<String> = item_ids
+            .iter()
+            .map(|id| domain::inventory::stream_id(*id))
+            .collect();
+        let items = unit
+            .load_many::<domain::inventory::InventoryAggregate>(&item_streams)
+            .await?;
+        let inventory = item_ids
+            .into_iter()
+            .zip(items)
+            .filter_map(|(id, i)| i.map(|i| (id, i)))
+            .collect();
+        let decision = booking_flow::cancel_booking(
+            &current,
+            &ws,
+            &calendars,
+            &inventory,
+            &CancelRequest {
+                reason: None,
+                by: booking::Actor::Customer,
+                now,
+            },
+        )?;
+        let after = decision
+            .booking
+            .events
+            .iter()
+            .fold(current.clone(), booking::evolve);
+        for stream in decision.encode() {
+            unit.append_encoded(stream);
+        }
+        after.ok_or_else(|| ApiError::not_found("booking"))
+    });
+    let body = serde_json::json!({
+        "booking_id": view.id,
+        "status": view.status.as_str(),
+        "start": view.start(),
+        "end": view.end(),
+    });
+    Ok(command_response(StatusCode::OK, &body, outcome.as_ref()))
+}
