@@ -29,6 +29,10 @@ pub struct ServeConfig {
     pub secret_key: SecretKeyArgs,
     #[command(flatten)]
     pub rate_limits: RateLimitConfig,
+    /// Run the read-model projections in this process (the all-in-one setup); production
+    /// runs them apart with `projections run`.
+    #[arg(long, env = "CAREOPS_RUN_PROJECTIONS", default_value_t = true, action = clap::ArgAction::Set)]
+    pub run_projections: bool,
     /// Run a NATS relay candidate in this process (one instance publishes at a time).
     #[arg(long, env = "CAREOPS_RELAY", default_value_t = true, action = clap::ArgAction::Set)]
     pub relay: bool,

@@ -55,10 +55,16 @@ impl Modify for BearerAuth {
         routes::bookings::cancel, routes::bookings::reschedule, routes::bookings::complete,
         routes::bookings::no_show, routes::bookings::history,
         routes::public::page, routes::public::availability, routes::public::book, routes::public::cancel,
+        routes::queries::list_bookings, routes::queries::list_services, routes::queries::list_staff,
+        routes::queries::list_inventory, routes::queries::low_stock, routes::queries::list_contacts,
+        routes::queries::get_contact, routes::queries::contact_history, routes::queries::list_conversations,
+        routes::queries::conversation_messages, routes::queries::list_templates, routes::queries::get_template,
+        routes::queries::list_submissions, routes::queries::dashboard_stats, routes::queries::dashboard_alerts,
+        routes::queries::get_workspace, routes::queries::admin_projections,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth),
-    tags((name = "auth"), (name = "onboarding"), (name = "staff"), (name = "inventory"), (name = "services"), (name = "bookings"), (name = "public"))
+    tags((name = "auth"), (name = "onboarding"), (name = "staff"), (name = "inventory"), (name = "services"), (name = "bookings"), (name = "public"), (name = "contacts"), (name = "inbox"), (name = "forms"), (name = "dashboard"), (name = "workspace"), (name = "admin"))
 )]
 pub struct ApiDoc;
 

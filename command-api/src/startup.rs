@@ -105,6 +105,17 @@ impl Application {
                 stop.clone(),
             ))
         });
+        let projections = self.config.run_projections.then(|| {
+            let store = self.state.store.clone();
+            let stop = stop.clone();
+            tokio::spawn(async move {
+                if let Err(error) =
+                    projections::run(store, projections::RunConfig::default(), stop).await
+                {
+                    tracing::error!(%error, "projections stopped");
+                }
+            })
+        });
         let shutdown = stop.clone();
         let server = axum::serve(
             self.listener,
@@ -122,6 +133,9 @@ impl Application {
         stop.cancel();
         if let Some(relay) = relay {
             relay.await.ok();
+        }
+        if let Some(projections) = projections {
+            projections.await.ok();
         }
         Ok(())
     }

@@ -565,3 +565,124 @@ async fn staff_see_and_touch_only_their_own_bookings_and_other_workspaces_get_40
     .await;
     assert_eq!(app.event_count().await, before, "nothing changed");
 }
+
+#[sqlx::test(migrator = "event_store::MIGRATOR")]
+async fn lists_read_your_writes_and_show_each_viewer_their_slice(pool: PgPool) {
+    let app = spawn(pool).await;
+    let s = salon(&app, 20).await;
+    let token = s.owner.access_token.as_str();
+    let created = app
+        .post(
+            "/bookings",
+            Some(token),
+            &json!({"service_id": s.coloring, "start": start_at(3, 2),
+        "contact": {"name": "Lia", "email": "lia@example.com"}}),
+        )
+        .await;
+    let position = created.headers()["x-careops-position"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let booking: Value = created.json().await.unwrap();
+
+    let list = app
+        .client
+        .get(app.url("/bookings"))
+        .bearer_auth(token)
+        .header("x-careops-min-position", &position)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(list.status(), StatusCode::OK);
+    let list: Value = list.json().await.unwrap();
+    assert_eq!(list["items"].as_array().unwrap().len(), 1);
+    assert_eq!(list["items"][0]["id"], booking["id"]);
+    assert!(list["next_cursor"].is_null());
+
+    let low: Value = app
+        .client
+        .get(app.url("/inventory"))
+        .bearer_auth(token)
+        .header("x-careops-min-position", &position)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(low["items"][0]["quantity"], 19);
+    let stats: Value = app
+        .client
+        .get(app.url("/dashboard/stats"))
+        .bearer_auth(token)
+        .header("x-careops-min-position", &position)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(stats["upcoming_24h"], 0);
+    let contacts: Value = app
+        .client
+        .get(app.url("/contacts?q=lia"))
+        .bearer_auth(token)
+        .header("x-careops-min-position", &position)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(contacts["items"].as_array().unwrap().len(), 1);
+
+    // Another workspace sees none of it.
+    let other = app.onboard("Elsewhere", "other@example.com").await;
+    let theirs: Value = app
+        .client
+        .get(app.url("/bookings"))
+        .bearer_auth(&other.access_token)
+        .header("x-careops-min-position", &position)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(theirs["items"].as_array().unwrap().is_empty());
+
+    let bad = app
+        .client
+        .get(app.url("/bookings"))
+        .bearer_auth(token)
+        .header("x-careops-min-position", "nonsense")
+        .send()
+        .await
+        .unwrap();
+    assert_error(bad, StatusCode::BAD_REQUEST, "invalid_position").await;
+    let far = app
+        .client
+        .get(app.url("/bookings"))
+        .bearer_auth(token)
+        .header("x-careops-min-position", "999999999-999999999")
+        .send()
+        .await
+        .unwrap();
+    assert_error(far, StatusCode::SERVICE_UNAVAILABLE, "projection_lagging").await;
+    let bad_query = app
+        .client
+        .get(app.url("/bookings?status=maybe"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_error(bad_query, StatusCode::BAD_REQUEST, "invalid_query").await;
+
+    let admin: Value = app
+        .get("/admin/projections", Some(token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(admin.as_array().unwrap().len() >= 5, "{admin}");
+}

@@ -3,7 +3,9 @@
 
 pub mod error;
 pub mod json;
+pub mod min_position;
 pub mod path;
+pub mod query;
 pub mod rate_limit;
 pub mod request_id;
 pub mod response;
@@ -11,6 +13,7 @@ pub mod response;
 pub use error::{ApiError, ApiResult};
 pub use json::{ApiJson, OptionalJson};
 pub use path::ApiPath;
+pub use query::ApiQuery;
 pub use request_id::RequestId;
 pub use response::command_response;
 

@@ -6,6 +6,7 @@ mod health;
 pub mod inventory;
 pub mod onboarding;
 pub mod public;
+pub mod queries;
 pub mod services;
 pub mod staff;
 pub mod staff_members;
@@ -25,7 +26,12 @@ pub fn router(state: AppState) -> Router {
         .merge(services::routes())
         .merge(staff_members::routes())
         .merge(bookings::routes())
-        .merge(public::routes());
+        .merge(public::routes())
+        .merge(queries::routes());
+    let api = api.layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        crate::http::min_position::wait_for_position,
+    ));
     Router::new()
         .nest("/api/v1", api)
         .merge(health::routes())

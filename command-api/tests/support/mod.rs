@@ -52,6 +52,7 @@ pub async fn spawn(pool: PgPool) -> TestApp {
             public_per_ip_per_minute: 1000,
         },
         relay: false,
+        run_projections: true,
         nats_stream: "UNUSED".into(),
         nats_subject_prefix: "unused".into(),
     };

@@ -1,0 +1,166 @@
+//! The list of projections: their names, schemas, the streams they read, and dispatch to
+//! their event handlers.
+
+use sqlx::PgConnection;
+
+use crate::decode::{decode, DecodeError, Event};
+use crate::projection;
+use event_store::RecordedEvent;
+
+/// One read model (a projection and the schema it owns).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ProjectionName {
+    Workspaces,
+    Staff,
+    Services,
+    Bookings,
+    Contacts,
+    Inbox,
+    Inventory,
+    Forms,
+    Alerts,
+}
+
+/// Why applying an event failed (the projection stops, logs, and retries the batch).
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ApplyError {
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+impl ProjectionName {
+    /// Every projection, in a stable order.
+    pub const ALL: [ProjectionName; 9] = [
+        ProjectionName::Workspaces,
+        ProjectionName::Staff,
+        ProjectionName::Services,
+        ProjectionName::Bookings,
+        ProjectionName::Contacts,
+        ProjectionName::Inbox,
+        ProjectionName::Inventory,
+        ProjectionName::Forms,
+        ProjectionName::Alerts,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProjectionName::Workspaces => "workspaces",
+            ProjectionName::Staff => "staff",
+            ProjectionName::Services => "services",
+            ProjectionName::Bookings => "bookings",
+            ProjectionName::Contacts => "contacts",
+            ProjectionName::Inbox => "inbox",
+            ProjectionName::Inventory => "inventory",
+            ProjectionName::Forms => "forms",
+            ProjectionName::Alerts => "alerts",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.as_str() == name)
+    }
+
+    /// The live schema (`rm_<name>`).
+    pub fn schema(self) -> String {
+        format!("rm_{}", self.as_str())
+    }
+
+    /// The schema a rebuild fills before the swap.
+    pub fn rebuild_schema(self) -> String {
+        format!("rm_{}__rebuild", self.as_str())
+    }
+
+    /// The checkpoint name in `feed_checkpoints`.
+    pub fn checkpoint(self) -> String {
+        format!("projection:{}", self.as_str())
+    }
+
+    /// The checkpoint of an unfinished rebuild.
+    pub fn rebuild_checkpoint(self) -> String {
+        format!("projection:{}:rebuild", self.as_str())
+    }
+
+    /// The stream types whose events this projection reads.
+    fn streams(self) -> &'static [&'static str] {
+        match self {
+            ProjectionName::Workspaces => &["workspace"],
+            ProjectionName::Staff => &["user", "schedule"],
+            ProjectionName::Services => &["service"],
+            ProjectionName::Bookings => &["booking", "contact"],
+            ProjectionName::Contacts => &["contact"],
+            ProjectionName::Inbox => &["conversation", "contact"],
+            ProjectionName::Inventory => &["inventory"],
+            ProjectionName::Forms => &["form_template", "form_request", "contact"],
+            ProjectionName::Alerts => &["inventory"],
+        }
+    }
+
+    /// Applies one event to this projection's tables in `schema`. Events of other streams
+    /// and unknown event types are skipped.
+    pub(crate) async fn apply(
+        self,
+        conn: &mut PgConnection,
+        schema: &str,
+        event: &RecordedEvent,
+    ) -> Result<(), ApplyError> {
+        let Some(decoded) = decode(event, self.streams())? else {
+            return Ok(());
+        };
+        let s = schema;
+        let e = event;
+        match (self, &decoded) {
+            (ProjectionName::Workspaces, Event::Workspace(ev)) => {
+                projection::workspaces::apply(conn, s, e, ev).await?
+            }
+            (ProjectionName::Staff, Event::User(ev)) => {
+                projection::staff::apply_user(conn, s, e, ev).await?
+            }
+            (ProjectionName::Staff, Event::Schedule(ev)) => {
+                projection::staff::apply_schedule(conn, s, e, ev).await?
+            }
+            (ProjectionName::Services, Event::Service(ev)) => {
+                projection::services::apply(conn, s, e, ev).await?
+            }
+            (ProjectionName::Bookings, Event::Booking(ev)) => {
+                projection::bookings::apply(conn, s, e, ev).await?
+            }
+            (ProjectionName::Bookings, Event::Contact(ev)) => {
+                projection::bookings::apply_contact(conn, s, ev).await?
+            }
+            (ProjectionName::Contacts, Event::Contact(ev)) => {
+                projection::contacts::apply(conn, s, e, ev).await?
+            }
+            (ProjectionName::Inbox, Event::Conversation(ev)) => {
+                projection::inbox::apply(conn, s, e, ev).await?
+            }
+            (ProjectionName::Inbox, Event::Contact(ev)) => {
+                projection::inbox::apply_contact(conn, s, ev).await?
+            }
+            (ProjectionName::Inventory, Event::Inventory(ev)) => {
+                projection::inventory::apply(conn, s, e, ev).await?
+            }
+            (ProjectionName::Forms, Event::FormTemplate(ev)) => {
+                projection::forms::apply_template(conn, s, e, ev).await?
+            }
+            (ProjectionName::Forms, Event::FormRequest(ev)) => {
+                projection::forms::apply_request(conn, s, e, ev).await?
+            }
+            (ProjectionName::Forms, Event::Contact(ev)) => {
+                projection::forms::apply_contact(conn, s, ev).await?
+            }
+            (ProjectionName::Alerts, Event::Inventory(ev)) => {
+                projection::alerts::apply_inventory(conn, s, e, ev).await?
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+impl std::fmt::Display for ProjectionName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}

@@ -1,0 +1,86 @@
+//! Applying one batch of feed events and the checkpoint in one transaction.
+//!
+//! The transaction first locks the checkpoint row and compares it with the position the
+//! runner believes it is at. Only a rebuild swap moves a checkpoint under a running
+//! projection (it locks the same row first), so a mismatch means "the tables were swapped,
+//! continue from the new checkpoint" and nothing is written.
+
+use anyhow::Context;
+use event_store::{FeedPosition, RecordedEvent};
+use sqlx::{Connection, PgConnection};
+
+use crate::catalog::ProjectionName;
+
+pub(crate) enum Outcome {
+    Applied(FeedPosition),
+    Moved(FeedPosition),
+}
+
+/// Makes sure the checkpoint row exists, so that it can be locked.
+pub(crate) async fn ensure_checkpoint(conn: &mut PgConnection, name: &str) -> sqlx::Result<()> {
+    sqlx::query("insert into feed_checkpoints (name) values ($1) on conflict (name) do nothing")
+        .bind(name)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Locks the checkpoint row for the rest of the transaction and returns it.
+pub(crate) async fn lock_checkpoint(
+    conn: &mut PgConnection,
+    name: &str,
+) -> sqlx::Result<FeedPosition> {
+    let (tx, position): (i64, i64) = sqlx::query_as(
+        "select (tx::text)::bigint, position from feed_checkpoints where name = $1 for update",
+    )
+    .bind(name)
+    .fetch_one(conn)
+    .await?;
+    Ok(FeedPosition::new(tx, position))
+}
+
+/// Applies `events` to `schema` within an open transaction, stopping at the first error
+/// (reported with the event that failed).
+pub(crate) async fn apply_events(
+    conn: &mut PgConnection,
+    name: ProjectionName,
+    schema: &str,
+    events: &[RecordedEvent],
+) -> anyhow::Result<()> {
+    for event in events {
+        name.apply(conn, schema, event).await.with_context(|| {
+            format!(
+                "projection {name}: event {} ({}, stream {} v{}) at {}",
+                event.event_id,
+                event.event_type,
+                event.stream_id,
+                event.stream_version,
+                event.feed_position()
+            )
+        })?;
+    }
+    Ok(())
+}
+
+pub(crate) async fn apply_batch(
+    conn: &mut PgConnection,
+    name: ProjectionName,
+    schema: &str,
+    checkpoint: &str,
+    expected: FeedPosition,
+    events: &[RecordedEvent],
+) -> anyhow::Result<Outcome> {
+    let Some(last) = events.last() else {
+        return Ok(Outcome::Applied(expected));
+    };
+    let mut tx = Connection::begin(&mut *conn).await?;
+    let current = lock_checkpoint(&mut tx, checkpoint).await?;
+    if current != expected {
+        tx.rollback().await?;
+        return Ok(Outcome::Moved(current));
+    }
+    apply_events(&mut tx, name, schema, events).await?;
+    event_store::checkpoint::save(&mut tx, checkpoint, last.feed_position()).await?;
+    tx.commit().await?;
+    Ok(Outcome::Applied(last.feed_position()))
+}

@@ -1,0 +1,41 @@
+//! Claiming a projection so that only one runner applies it.
+//!
+//! A session advisory lock held on a dedicated connection (outside the pool, so it can
+//! never be returned to the pool still holding the lock). The same connection carries
+//! the projection's write transactions: if it breaks, the writes fail and the lock goes
+//! with it, so a runner never writes without holding its claim.
+
+use sqlx::{Connection, PgConnection, PgPool};
+
+pub(crate) struct Claim {
+    conn: PgConnection,
+}
+
+/// The advisory lock key of a claim name.
+const LOCK_SQL: &str = "select pg_try_advisory_lock(hashtext('careops:' || $1))";
+
+impl Claim {
+    /// Takes the claim `name` if nobody holds it.
+    pub(crate) async fn try_take(pool: &PgPool, name: &str) -> Result<Option<Claim>, sqlx::Error> {
+        let mut conn = pool.acquire().await?.detach();
+        let taken: bool = sqlx::query_scalar(LOCK_SQL)
+            .bind(name)
+            .fetch_one(&mut conn)
+            .await?;
+        if taken {
+            Ok(Some(Claim { conn }))
+        } else {
+            let _ = conn.close().await;
+            Ok(None)
+        }
+    }
+
+    pub(crate) fn conn(&mut self) -> &mut PgConnection {
+        &mut self.conn
+    }
+
+    /// Gives the claim up (closing the connection releases the lock).
+    pub(crate) async fn release(self) {
+        let _ = self.conn.close().await;
+    }
+}

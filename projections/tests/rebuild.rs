@@ -1,0 +1,191 @@
+//! Incrementally built read models equal a full rebuild, also after crashes of the runner.
+
+mod support;
+
+use std::time::Duration;
+
+use event_store::EventStore;
+use projections::rebuild::{ProgressMode, RebuildOptions};
+use projections::{ProjectionName, RunConfig};
+use rand::{Rng, SeedableRng};
+use sqlx::PgPool;
+use support::{append, assert_same, catch_up, dump, Ev};
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+fn quiet() -> RebuildOptions {
+    RebuildOptions {
+        fresh: true,
+        batch_size: 5000,
+        progress: ProgressMode::Quiet,
+        parallel: true,
+    }
+}
+
+/// Appends the commands, several per append (each stream at most once per append).
+async fn append_grouped(store: &EventStore, commands: Vec<(Uuid, Vec<Ev>)>, group: usize) -> usize {
+    let mut events = 0;
+    let mut pending: Vec<(Uuid, Vec<Ev>)> = Vec::new();
+    let flush = |pending: &mut Vec<(Uuid, Vec<Ev>)>| std::mem::take(pending);
+    for command in commands {
+        events += command.1.len();
+        pending.push(command);
+        if pending.len() >= group {
+            for (ws, evs) in by_workspace(flush(&mut pending)) {
+                append(store, ws, evs).await;
+            }
+        }
+    }
+    for (ws, evs) in by_workspace(flush(&mut pending)) {
+        append(store, ws, evs).await;
+    }
+    events
+}
+
+fn by_workspace(commands: Vec<(Uuid, Vec<Ev>)>) -> Vec<(Uuid, Vec<Ev>)> {
+    let mut out: Vec<(Uuid, Vec<Ev>)> = Vec::new();
+    for (ws, evs) in commands {
+        match out.iter_mut().find(|(w, _)| *w == ws) {
+            Some((_, all)) => all.extend(evs),
+            None => out.push((ws, evs)),
+        }
+    }
+    out
+}
+
+#[sqlx::test(migrator = "event_store::MIGRATOR")]
+async fn after_ten_thousand_random_commands_the_incremental_read_models_equal_a_rebuild(
+    pool: PgPool,
+) {
+    let store = EventStore::new(pool.clone());
+    let commands = support::random::commands(7, 4, 10_000);
+    // Incrementally: catch up after every 1,000 commands, each command its own append.
+    for chunk in commands.chunks(1000) {
+        for (ws, events) in chunk {
+            append(&store, *ws, events.clone()).await;
+        }
+        catch_up(&store).await;
+    }
+    let incremental = dump(&pool).await;
+    assert!(incremental
+        .iter()
+        .any(|(t, rows)| t == "rm_bookings.bookings" && rows.len() > 1000));
+    let reports = projections::rebuild(&store, &ProjectionName::ALL, &quiet())
+        .await
+        .unwrap();
+    assert_eq!(reports.len(), ProjectionName::ALL.len());
+    let rebuilt = dump(&pool).await;
+    assert_same(&incremental, &rebuilt);
+    // The rebuild left no schema or checkpoint behind, and the live checkpoints moved on.
+    let leftovers: i64 =
+        sqlx::query_scalar("select count(*) from pg_namespace where nspname like 'rm\\_%\\_\\_%'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(leftovers, 0);
+    let status = projections::status(&pool).await.unwrap();
+    assert!(status.iter().all(|s| s.lag_events == 0), "{status:?}");
+}
+
+#[sqlx::test(migrator = "event_store::MIGRATOR")]
+async fn a_runner_aborted_twenty_times_during_fifty_thousand_events_ends_equal_to_a_rebuild(
+    pool: PgPool,
+) {
+    let store = EventStore::new(pool.clone());
+    let commands = support::random::commands(11, 6, 37_000);
+    let appender = {
+        let store = store.clone();
+        tokio::spawn(async move { append_grouped(&store, commands, 40).await })
+    };
+    let config = RunConfig {
+        claim_interval: Duration::from_millis(20),
+        poll_interval: Duration::from_millis(50),
+        ..RunConfig::default()
+    };
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+    for _ in 0..20 {
+        let runner = tokio::spawn(projections::run(
+            store.clone(),
+            config.clone(),
+            CancellationToken::new(),
+        ));
+        tokio::time::sleep(Duration::from_millis(rng.gen_range(20..400))).await;
+        runner.abort();
+        let _ = runner.await;
+    }
+    let events = appender.await.unwrap();
+    assert!(events >= 50_000, "only {events} events");
+    // A last runner, stopped gracefully once it has caught up.
+    let stop = CancellationToken::new();
+    let runner = tokio::spawn(projections::run(
+        store.clone(),
+        config.clone(),
+        stop.clone(),
+    ));
+    let head = sqlx::query_as::<_, (i64, i64)>(
+        "select (tx::text)::bigint, position from events order by tx desc, position desc limit 1",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    let head = event_store::FeedPosition::new(head.0, head.1);
+    assert!(projections::wait_for(&pool, head, Duration::from_secs(120))
+        .await
+        .unwrap());
+    stop.cancel();
+    runner.await.unwrap().unwrap();
+    let incremental = dump(&pool).await;
+    projections::rebuild(&store, &ProjectionName::ALL, &quiet())
+        .await
+        .unwrap();
+    assert_same(&incremental, &dump(&pool).await);
+}
+
+#[sqlx::test(migrator = "event_store::MIGRATOR")]
+async fn a_rebuild_swaps_in_while_a_runner_keeps_applying_new_events(pool: PgPool) {
+    let store = EventStore::new(pool.clone());
+    let commands = support::random::commands(5, 3, 3000);
+    let (first, second) = commands.split_at(1500);
+    for (ws, events) in first {
+        append(&store, *ws, events.clone()).await;
+    }
+    let stop = CancellationToken::new();
+    let config = RunConfig {
+        poll_interval: Duration::from_millis(20),
+        ..RunConfig::default()
+    };
+    let runner = tokio::spawn(projections::run(store.clone(), config, stop.clone()));
+    let writer = {
+        let store = store.clone();
+        let second = second.to_vec();
+        tokio::spawn(async move {
+            for (ws, events) in second {
+                append(&store, ws, events).await;
+            }
+        })
+    };
+    projections::rebuild(&store, &ProjectionName::ALL, &quiet())
+        .await
+        .unwrap();
+    writer.await.unwrap();
+    let head = sqlx::query_as::<_, (i64, i64)>(
+        "select (tx::text)::bigint, position from events order by tx desc, position desc limit 1",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert!(projections::wait_for(
+        &pool,
+        event_store::FeedPosition::new(head.0, head.1),
+        Duration::from_secs(60)
+    )
+    .await
+    .unwrap());
+    stop.cancel();
+    runner.await.unwrap().unwrap();
+    let live = dump(&pool).await;
+    projections::rebuild(&store, &ProjectionName::ALL, &quiet())
+        .await
+        .unwrap();
+    assert_same(&live, &dump(&pool).await);
+}
