@@ -33,6 +33,8 @@ pub struct AppState {
     /// Seals hand-over secrets (invited staff passwords).
     pub secrets: SecretBox,
     pub clock: Clock,
+    /// The largest accepted request body.
+    pub max_body_bytes: usize,
 }
 
 pub struct Application {
@@ -53,6 +55,7 @@ impl Application {
             limits: RateLimits::new(&config.rate_limits),
             secrets: config.secret_key.secret_box(&config.connections.data_dir)?,
             clock: Clock::default(),
+            max_body_bytes: config.max_body_bytes,
         };
         let address = format!("{}:{}", config.http_host, config.http_port);
         let listener = TcpListener::bind(&address)

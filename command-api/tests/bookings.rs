@@ -686,3 +686,46 @@ async fn lists_read_your_writes_and_show_each_viewer_their_slice(pool: PgPool) {
         .unwrap();
     assert!(admin.as_array().unwrap().len() >= 5, "{admin}");
 }
+
+#[sqlx::test(migrator = "event_store::MIGRATOR")]
+async fn the_same_idempotency_key_twice_creates_one_booking(pool: PgPool) {
+    let app = spawn(pool).await;
+    let s = salon(&app, 20).await;
+    let body = json!({"service_id": s.coloring, "start": start_at(3, 2), "contact": {"name": "Ida", "email": "ida@example.com"}});
+    let send = |body: Value| {
+        app.client
+            .post(app.url("/bookings"))
+            .bearer_auth(&s.owner.access_token)
+            .header("idempotency-key", "booking-ida-1")
+            .json(&body)
+            .send()
+    };
+    let first = send(body.clone()).await.unwrap();
+    assert_eq!(first.status(), StatusCode::CREATED);
+    let first_position = first.headers()["x-careops-position"].clone();
+    let first: Value = first.json().await.unwrap();
+    let again = send(body.clone()).await.unwrap();
+    assert_eq!(
+        again.status(),
+        StatusCode::CREATED,
+        "the first answer, replayed"
+    );
+    assert_eq!(again.headers()["x-careops-position"], first_position);
+    let again: Value = again.json().await.unwrap();
+    assert_eq!(again, first);
+    let created: i64 =
+        sqlx::query_scalar("select count(*) from events where event_type = 'BookingCreated'")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(created, 1);
+
+    let mut other = body.clone();
+    other["start"] = json!(start_at(4, 2));
+    assert_error(
+        send(other).await.unwrap(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "idempotency_key_reused",
+    )
+    .await;
+}

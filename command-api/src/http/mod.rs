@@ -2,6 +2,7 @@
 //! ids and the position header.
 
 pub mod error;
+pub mod idempotency;
 pub mod json;
 pub mod min_position;
 pub mod path;

@@ -28,10 +28,15 @@ pub fn router(state: AppState) -> Router {
         .merge(bookings::routes())
         .merge(public::routes())
         .merge(queries::routes());
-    let api = api.layer(axum::middleware::from_fn_with_state(
-        state.clone(),
-        crate::http::min_position::wait_for_position,
-    ));
+    let api = api
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::http::min_position::wait_for_position,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::http::idempotency::idempotent,
+        ));
     Router::new()
         .nest("/api/v1", api)
         .merge(health::routes())
