@@ -60,11 +60,11 @@ impl Modify for BearerAuth {
         routes::queries::get_contact, routes::queries::contact_history, routes::queries::list_conversations,
         routes::queries::conversation_messages, routes::queries::list_templates, routes::queries::get_template,
         routes::queries::list_submissions, routes::queries::dashboard_stats, routes::queries::dashboard_alerts,
-        routes::queries::get_workspace, routes::queries::admin_projections,
+        routes::queries::get_workspace, routes::queries::admin_projections, routes::audit::audit,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth),
-    tags((name = "auth"), (name = "onboarding"), (name = "staff"), (name = "inventory"), (name = "services"), (name = "bookings"), (name = "public"), (name = "contacts"), (name = "inbox"), (name = "forms"), (name = "dashboard"), (name = "workspace"), (name = "admin"))
+    tags((name = "auth"), (name = "onboarding"), (name = "staff"), (name = "inventory"), (name = "services"), (name = "bookings"), (name = "public"), (name = "contacts"), (name = "inbox"), (name = "forms"), (name = "dashboard"), (name = "workspace"), (name = "admin"), (name = "audit"))
 )]
 pub struct ApiDoc;
 

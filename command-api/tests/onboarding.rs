@@ -281,3 +281,75 @@ async fn services_are_created_updated_and_archived_by_the_owner_only_in_their_wo
     let fetched: Value = fetched.json().await.unwrap();
     assert_eq!(fetched["archived"], true);
 }
+
+#[sqlx::test(migrator = "event_store::MIGRATOR")]
+async fn the_audit_trail_names_who_did_what_newest_first_for_the_owner_only(pool: PgPool) {
+    let app = spawn(pool).await;
+    let owner = app.onboard("Urban Glow", "owner@example.com").await;
+    let other = app.onboard("Elsewhere", "other@example.com").await;
+    let token = Some(owner.access_token.as_str());
+    app.post(
+        "/onboarding/inventory",
+        token,
+        &json!({"items": [{"name": "Dye", "quantity": 5, "threshold": 1}]}),
+    )
+    .await;
+    let page: Value = app.get("/audit?limit=2", token).await.json().await.unwrap();
+    let items = page["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2);
+    assert_eq!(items[0]["event_type"], "InventoryItemCreated");
+    assert_eq!(items[0]["actor"]["name"], "Olivia Owner");
+    assert_eq!(items[0]["actor"]["role"], "owner");
+    assert!(items[0]["position"].as_i64() > items[1]["position"].as_i64());
+    let cursor = page["next_cursor"].as_str().unwrap();
+    let rest: Value = app
+        .get(&format!("/audit?cursor={cursor}"), token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let all: Vec<&str> = items
+        .iter()
+        .chain(rest["items"].as_array().unwrap())
+        .map(|e| e["event_type"].as_str().unwrap())
+        .collect();
+    assert!(all.contains(&"WorkspaceCreated") && all.contains(&"OwnerRegistered"));
+    assert!(
+        rest["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["data"].to_string().find("Elsewhere").is_none()),
+        "only this workspace"
+    );
+    let filtered: Value = app
+        .get("/audit?event_type=OwnerRegistered", token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(filtered["items"].as_array().unwrap().len(), 1);
+    assert_error(
+        app.get("/audit?cursor=abc", token).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_cursor",
+    )
+    .await;
+    assert_error(
+        app.get("/audit?color=red", token).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_query",
+    )
+    .await;
+    let theirs: Value = app
+        .get("/audit", Some(&other.access_token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(theirs["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|e| e["event_type"] != "InventoryItemCreated"));
+}

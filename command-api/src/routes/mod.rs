@@ -1,5 +1,6 @@
 //! The HTTP routes, one module per area of CONTRACT.md.
 
+pub mod audit;
 pub mod auth;
 pub mod bookings;
 mod health;
@@ -27,7 +28,8 @@ pub fn router(state: AppState) -> Router {
         .merge(staff_members::routes())
         .merge(bookings::routes())
         .merge(public::routes())
-        .merge(queries::routes());
+        .merge(queries::routes())
+        .merge(audit::routes());
     let api = api
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
