@@ -43,9 +43,9 @@ fi
 
 careops_sqlx_offline
 
-# The processes of the system. Today command-api serves the HTTP API and runs the relay to NATS.
-# `projections run` and `notifier` join with their issues; the all-in-one issue then folds every
-# part into one process started here.
+# The processes of the system. Today command-api serves the HTTP API and runs the relay to NATS
+# and the projections in the same process; the notifier joins with its issue, and the all-in-one
+# issue folds every part into the one process started here.
 binaries=(command-api)
 
 build_args=(build --release)
