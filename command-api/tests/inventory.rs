@@ -192,3 +192,54 @@ async fn bad_inventory_inputs_are_refused(pool: PgPool) {
     }
     assert_eq!(app.event_count().await, before);
 }
+
+#[sqlx::test(migrator = "event_store::MIGRATOR")]
+async fn a_stale_if_match_is_refused_with_412_and_changes_nothing(pool: PgPool) {
+    let app = spawn(pool).await;
+    let owner = app.onboard("Urban Glow", "owner@example.com").await;
+    let token = Some(owner.access_token.as_str());
+    let item: Value = app
+        .post(
+            "/inventory",
+            token,
+            &json!({"name": "Dye", "quantity": 5, "threshold": 1}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = item["id"].as_str().unwrap();
+    let read = app.get(&format!("/inventory/{id}"), token).await;
+    let etag = read.headers()["etag"].to_str().unwrap().to_string();
+    assert_eq!(etag, "\"1\"");
+    let receive = |etag: String| {
+        app.client
+            .post(app.url(&format!("/inventory/{id}/receive")))
+            .bearer_auth(&owner.access_token)
+            .header("if-match", etag)
+            .json(&json!({"quantity": 2}))
+            .send()
+    };
+    assert_eq!(
+        receive(etag.clone()).await.unwrap().status(),
+        StatusCode::OK
+    );
+    let before = app.event_count().await;
+    assert_error(
+        receive(etag).await.unwrap(),
+        StatusCode::PRECONDITION_FAILED,
+        "precondition_failed",
+    )
+    .await;
+    assert_error(
+        receive("soon".into()).await.unwrap(),
+        StatusCode::BAD_REQUEST,
+        "invalid_if_match",
+    )
+    .await;
+    assert_eq!(app.event_count().await, before);
+    assert_eq!(
+        receive("\"2\"".into()).await.unwrap().status(),
+        StatusCode::OK
+    );
+}

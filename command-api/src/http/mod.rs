@@ -3,6 +3,7 @@
 
 pub mod error;
 pub mod idempotency;
+pub mod if_match;
 pub mod json;
 pub mod min_position;
 pub mod path;
@@ -12,6 +13,7 @@ pub mod request_id;
 pub mod response;
 
 pub use error::{ApiError, ApiResult};
+pub use if_match::IfMatch;
 pub use json::{ApiJson, OptionalJson};
 pub use path::ApiPath;
 pub use query::ApiQuery;

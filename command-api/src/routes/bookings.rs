@@ -33,7 +33,7 @@ use crate::auth::Actor;
 use crate::command::{fold, Unit};
 use crate::execute;
 use crate::http::{
-    command_response, ApiError, ApiJson, ApiPath, ApiResult, OptionalJson, RequestId,
+    command_response, ApiError, ApiJson, ApiPath, ApiResult, IfMatch, OptionalJson, RequestId,
 };
 use crate::routes::onboarding::load_workspace;
 use crate::startup::AppState;
@@ -424,6 +424,7 @@ async fn change_booking(
     request_id: &str,
     booking_id: Uuid,
     change: Change,
+    if_match: IfMatch,
 ) -> ApiResult<Response> {
     if let Change::Reschedule {
         staff_id: Some(id), ..
@@ -442,6 +443,7 @@ async fn change_booking(
         &actor.metadata(request_id),
         |unit| {
             let current = load_visible(unit, actor, booking_id).await?;
+            if_match.check(unit.version(&booking::stream_id(booking_id)))?;
             let Some(existing) = current.clone() else {
                 return Err(ApiError::not_found("booking"));
             };
@@ -562,10 +564,11 @@ async fn change_booking(
 pub async fn confirm(
     State(state): State<AppState>,
     actor: Actor,
+    if_match: IfMatch,
     RequestId(request_id): RequestId,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Response> {
-    change_booking(&state, &actor, &request_id, id, Change::Confirm).await
+    change_booking(&state, &actor, &request_id, id, Change::Confirm, if_match).await
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
@@ -583,6 +586,7 @@ pub struct CancelInput {
 pub async fn cancel(
     State(state): State<AppState>,
     actor: Actor,
+    if_match: IfMatch,
     RequestId(request_id): RequestId,
     ApiPath(id): ApiPath<Uuid>,
     OptionalJson(body): OptionalJson<CancelInput>,
@@ -592,7 +596,15 @@ pub async fn cancel(
         .as_deref()
         .map(Reason::parse)
         .transpose()?;
-    change_booking(&state, &actor, &request_id, id, Change::Cancel(reason)).await
+    change_booking(
+        &state,
+        &actor,
+        &request_id,
+        id,
+        Change::Cancel(reason),
+        if_match,
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -611,6 +623,7 @@ pub struct RescheduleInput {
 pub async fn reschedule(
     State(state): State<AppState>,
     actor: Actor,
+    if_match: IfMatch,
     RequestId(request_id): RequestId,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<RescheduleInput>,
@@ -624,6 +637,7 @@ pub async fn reschedule(
             start: body.start,
             staff_id: body.staff_id,
         },
+        if_match,
     )
     .await
 }
@@ -651,6 +665,7 @@ pub struct CompleteInput {
 pub async fn complete(
     State(state): State<AppState>,
     actor: Actor,
+    if_match: IfMatch,
     RequestId(request_id): RequestId,
     ApiPath(id): ApiPath<Uuid>,
     OptionalJson(body): OptionalJson<CompleteInput>,
@@ -677,7 +692,15 @@ pub async fn complete(
                 .collect::<ApiResult<Vec<_>>>()?,
         ),
     };
-    change_booking(&state, &actor, &request_id, id, Change::Complete(used)).await
+    change_booking(
+        &state,
+        &actor,
+        &request_id,
+        id,
+        Change::Complete(used),
+        if_match,
+    )
+    .await
 }
 
 /// `POST /bookings/{id}/no-show`.
@@ -689,10 +712,11 @@ pub async fn complete(
 pub async fn no_show(
     State(state): State<AppState>,
     actor: Actor,
+    if_match: IfMatch,
     RequestId(request_id): RequestId,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Response> {
-    change_booking(&state, &actor, &request_id, id, Change::NoShow).await
+    change_booking(&state, &actor, &request_id, id, Change::NoShow, if_match).await
 }
 
 /// `GET /bookings/{id}` (read from the booking's stream until the read models land).

@@ -16,7 +16,7 @@ use uuid::Uuid;
 use crate::auth::Actor;
 use crate::command::fold;
 use crate::execute;
-use crate::http::{command_response, ApiError, ApiJson, ApiPath, ApiResult, RequestId};
+use crate::http::{command_response, ApiError, ApiJson, ApiPath, ApiResult, IfMatch, RequestId};
 use crate::routes::onboarding::{inventory_command, NewInventoryItem};
 use crate::routes::views::InventoryItemView;
 use crate::startup::AppState;
@@ -73,6 +73,7 @@ async fn change_item(
     request_id: &str,
     item_id: Uuid,
     command: InventoryCommand,
+    if_match: IfMatch,
 ) -> ApiResult<Response> {
     actor.require(Permission::Inventory)?;
     let (view, outcome) = execute!(
@@ -89,6 +90,7 @@ async fn change_item(
             {
                 return Err(ApiError::not_found("inventory item"));
             }
+            if_match.check(unit.version(&inventory::stream_id(item_id)))?;
             let events = inventory::decide(&current, &command)?;
             let after = events.iter().fold(current, inventory::evolve);
             unit.append(
@@ -122,6 +124,7 @@ pub struct ItemUpdate {
 pub async fn update_item(
     State(state): State<AppState>,
     actor: Actor,
+    if_match: IfMatch,
     RequestId(request_id): RequestId,
     ApiPath(item_id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<ItemUpdate>,
@@ -139,7 +142,15 @@ pub async fn update_item(
                 )
             })?,
     };
-    change_item(&state, &actor, &request_id, item_id, command.into()).await
+    change_item(
+        &state,
+        &actor,
+        &request_id,
+        item_id,
+        command.into(),
+        if_match,
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -157,6 +168,7 @@ pub struct Receipt {
 pub async fn receive(
     State(state): State<AppState>,
     actor: Actor,
+    if_match: IfMatch,
     RequestId(request_id): RequestId,
     ApiPath(item_id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<Receipt>,
@@ -176,6 +188,7 @@ pub async fn receive(
         &request_id,
         item_id,
         ReceiveStock { quantity }.into(),
+        if_match,
     )
     .await
 }
@@ -196,6 +209,7 @@ pub struct Adjustment {
 pub async fn adjust(
     State(state): State<AppState>,
     actor: Actor,
+    if_match: IfMatch,
     RequestId(request_id): RequestId,
     ApiPath(item_id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<Adjustment>,
@@ -210,7 +224,15 @@ pub async fn adjust(
         delta: body.delta,
         reason: Reason::parse(&body.reason)?,
     };
-    change_item(&state, &actor, &request_id, item_id, command.into()).await
+    change_item(
+        &state,
+        &actor,
+        &request_id,
+        item_id,
+        command.into(),
+        if_match,
+    )
+    .await
 }
 
 /// `GET /inventory/{id}` (read from the item's stream until the read models land).

@@ -14,7 +14,7 @@ use uuid::Uuid;
 use crate::auth::Actor;
 use crate::command::fold;
 use crate::execute;
-use crate::http::{command_response, ApiError, ApiJson, ApiPath, ApiResult, RequestId};
+use crate::http::{command_response, ApiError, ApiJson, ApiPath, ApiResult, IfMatch, RequestId};
 use crate::routes::onboarding::{
     check_inventory_items, load_workspace, service_definition, ServiceInput,
 };
@@ -86,6 +86,7 @@ async fn change_service(
     request_id: &str,
     service_id: Uuid,
     body: Option<&ServiceInput>,
+    if_match: IfMatch,
 ) -> ApiResult<Response> {
     actor.require_owner()?;
     let (view, outcome) = execute!(
@@ -102,6 +103,7 @@ async fn change_service(
             {
                 return Err(ApiError::not_found("service"));
             }
+            if_match.check(unit.version(&service::stream_id(service_id)))?;
             let command: ServiceCommand = match body {
                 Some(input) => {
                     let ws = load_workspace(unit, actor.workspace_id).await?;
@@ -140,11 +142,20 @@ async fn change_service(
 pub async fn update_service(
     State(state): State<AppState>,
     actor: Actor,
+    if_match: IfMatch,
     RequestId(request_id): RequestId,
     ApiPath(service_id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<ServiceInput>,
 ) -> ApiResult<Response> {
-    change_service(&state, &actor, &request_id, service_id, Some(&body)).await
+    change_service(
+        &state,
+        &actor,
+        &request_id,
+        service_id,
+        Some(&body),
+        if_match,
+    )
+    .await
 }
 
 /// `DELETE /services/{id}` (owner): archives the service.
@@ -156,10 +167,11 @@ pub async fn update_service(
 pub async fn archive_service(
     State(state): State<AppState>,
     actor: Actor,
+    if_match: IfMatch,
     RequestId(request_id): RequestId,
     ApiPath(service_id): ApiPath<Uuid>,
 ) -> ApiResult<Response> {
-    change_service(&state, &actor, &request_id, service_id, None).await
+    change_service(&state, &actor, &request_id, service_id, None, if_match).await
 }
 
 /// `GET /services/{id}` (read from the service's stream until the read models land).

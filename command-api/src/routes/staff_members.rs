@@ -18,7 +18,7 @@ use uuid::Uuid;
 use crate::auth::{password, Actor};
 use crate::command::{fold, SideWrite};
 use crate::execute;
-use crate::http::{command_response, ApiError, ApiJson, ApiPath, ApiResult, RequestId};
+use crate::http::{command_response, ApiError, ApiJson, ApiPath, ApiResult, IfMatch, RequestId};
 use crate::startup::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -169,6 +169,7 @@ async fn change_staff(
     request_id: &str,
     staff_id: Uuid,
     command: UserCommand,
+    if_match: IfMatch,
 ) -> ApiResult<Response> {
     actor.require_owner()?;
     let (view, outcome) = execute!(
@@ -185,6 +186,7 @@ async fn change_staff(
             {
                 return Err(ApiError::not_found("staff member"));
             }
+            if_match.check(unit.version(&user::stream_id(staff_id)))?;
             let events = user::decide(&current, &command)?;
             let after = events.iter().fold(current, user::evolve);
             unit.append(user::STREAM_TYPE, user::stream_id(staff_id), &events);
@@ -215,6 +217,7 @@ async fn change_staff(
 pub async fn change_permissions(
     State(state): State<AppState>,
     actor: Actor,
+    if_match: IfMatch,
     RequestId(request_id): RequestId,
     ApiPath(staff_id): ApiPath<Uuid>,
     ApiJson(permissions): ApiJson<Permissions>,
@@ -225,6 +228,7 @@ pub async fn change_permissions(
         &request_id,
         staff_id,
         ChangePermissions { permissions }.into(),
+        if_match,
     )
     .await
 }
@@ -238,10 +242,19 @@ pub async fn change_permissions(
 pub async fn deactivate(
     State(state): State<AppState>,
     actor: Actor,
+    if_match: IfMatch,
     RequestId(request_id): RequestId,
     ApiPath(staff_id): ApiPath<Uuid>,
 ) -> ApiResult<Response> {
-    change_staff(&state, &actor, &request_id, staff_id, DeactivateUser.into()).await
+    change_staff(
+        &state,
+        &actor,
+        &request_id,
+        staff_id,
+        DeactivateUser.into(),
+        if_match,
+    )
+    .await
 }
 
 /// `GET /staff/{id}` (read from the user's stream until the read models land).
