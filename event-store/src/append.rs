@@ -79,9 +79,18 @@ pub struct AppendOutcome {
     pub positions: Vec<i64>,
 }
 
+/// The append statement.
+///
+/// The arrays are read through scalar subqueries (`(select $n::type[])`) on purpose. Given
+/// the arrays as constants, PostgreSQL re-plans the statement for every call with their
+/// contents (a custom plan: ~0.2 ms of server CPU, more than executing it, which held
+/// single-event appends to ~65 % of a plain INSERT on 2 cores). Behind a subquery the
+/// contents are not planned with, the plans are cheap (~0.03 ms) and the cached generic
+/// plan stays good: each head is still one backward index probe on
+/// `(stream_id, stream_version)`. Measured with `cargo bench -p event-store`.
 const APPEND_SQL: &str = r#"
 with expected as (
-    select * from unnest($1::text[], $2::bigint[]) as x(stream_id, expected)
+    select * from unnest((select $1::text[]), (select $2::bigint[])) as x(stream_id, expected)
 ),
 heads as (
     select x.stream_id, x.expected,
@@ -89,7 +98,9 @@ heads as (
     from expected x
 ),
 input as (
-    select * from unnest($3::text[], $4::text[], $5::bigint[], $6::uuid[], $7::text[], $8::int[], $9::jsonb[])
+    select * from unnest((select $3::text[]), (select $4::text[]), (select $5::bigint[]),
+                         (select $6::uuid[]), (select $7::text[]), (select $8::int[]),
+                         (select $9::jsonb[]))
         with ordinality as i(stream_id, stream_type, idx, event_id, event_type, schema_version, data, ord)
 )
 insert into events (event_id, workspace_id, stream_type, stream_id, stream_version,

@@ -7,8 +7,9 @@
 //! (`tx < pg_snapshot_xmin(pg_current_snapshot())`) gives a prefix of the log that can no
 //! longer change: a checkpoint `(tx, position)` taken from it never skips an event.
 
+use futures::TryStreamExt;
 use sqlx::types::Json;
-use sqlx::FromRow;
+use sqlx::{FromRow, Row};
 
 use crate::envelope::{FeedPosition, Metadata, RecordedEvent};
 use crate::error::StoreError;
@@ -23,6 +24,12 @@ pub struct FeedBatch {
     /// transaction is still open; read again shortly.
     pub pending: bool,
 }
+
+/// The index of the feed's `safe` column, right after [`EVENT_COLUMNS`].
+const SAFE_COLUMN: usize = 12;
+
+/// The most events a feed read allocates room for up front.
+const FEED_PREALLOCATE: i64 = 10_000;
 
 /// The columns of an event row, as every read selects them.
 pub(crate) const EVENT_COLUMNS: &str = "position, (tx::text)::bigint as tx, event_id, workspace_id, \
@@ -42,6 +49,27 @@ pub(crate) struct EventRow {
     data: Json<serde_json::Value>,
     metadata: Json<Metadata>,
     recorded_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl EventRow {
+    /// Reads a row of `select {EVENT_COLUMNS}, …` by column index: the feed reads many rows
+    /// and a lookup of every column by name costs more than the rest of the row handling.
+    fn from_row_by_index(row: &sqlx::postgres::PgRow) -> Result<Self, sqlx::Error> {
+        Ok(Self {
+            position: row.try_get(0)?,
+            tx: row.try_get(1)?,
+            event_id: row.try_get(2)?,
+            workspace_id: row.try_get(3)?,
+            stream_type: row.try_get(4)?,
+            stream_id: row.try_get(5)?,
+            stream_version: row.try_get(6)?,
+            event_type: row.try_get(7)?,
+            schema_version: row.try_get(8)?,
+            data: row.try_get(9)?,
+            metadata: row.try_get(10)?,
+            recorded_at: row.try_get(11)?,
+        })
+    }
 }
 
 impl EventStore {
@@ -74,36 +102,39 @@ impl EventStore {
         after: FeedPosition,
         limit: i64,
     ) -> Result<FeedBatch, StoreError> {
-        #[derive(FromRow)]
-        struct FeedRow {
-            #[sqlx(flatten)]
-            event: EventRow,
-            safe: bool,
-        }
+        // `order by` names the table's columns: a bare `tx` would be the output column
+        // `(tx::text)::bigint as tx`, which sorts the same but cannot use the `(tx, position)`
+        // index, so every batch became a scan and sort of the whole table. The snapshot's
+        // xmin is taken once per statement (an init plan), not once per row.
         let sql = format!(
-            "select {EVENT_COLUMNS}, tx < pg_snapshot_xmin(pg_current_snapshot()) as safe
+            "select {EVENT_COLUMNS}, tx < (select pg_snapshot_xmin(pg_current_snapshot())) as safe
              from events
              where (tx, position) > (($1::bigint)::text::xid8, $2)
-             order by tx, position
+             order by events.tx, events.position
              limit $3"
         );
-        let rows: Vec<FeedRow> = sqlx::query_as(&sql)
+        let limit = limit.max(1);
+        let mut rows = sqlx::query(&sql)
             .bind(after.tx)
             .bind(after.position)
-            .bind(limit.max(1))
-            .fetch_all(self.pool())
-            .await?;
+            .bind(limit)
+            .fetch(self.pool());
+        // Rows are decoded as they arrive, straight into the batch: no intermediate vector
+        // of raw rows to grow and copy.
         let mut batch = FeedBatch {
-            events: Vec::with_capacity(rows.len()),
+            events: Vec::with_capacity(limit.min(FEED_PREALLOCATE) as usize),
             pending: false,
         };
-        for row in rows {
+        while let Some(row) = rows.try_next().await? {
             // Rows are in tx order, so every safe row comes before the first unsafe one.
-            if !row.safe {
+            if batch.pending || !row.try_get::<bool, _>(SAFE_COLUMN)? {
+                // Read the rest (without decoding) so the connection goes back clean.
                 batch.pending = true;
-                break;
+                continue;
             }
-            batch.events.push(self.decode(row.event));
+            batch
+                .events
+                .push(self.decode(EventRow::from_row_by_index(&row)?));
         }
         Ok(batch)
     }

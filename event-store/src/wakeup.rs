@@ -96,10 +96,15 @@ async fn notify_task(pool: PgPool, mut requests: mpsc::Receiver<()>, stop: Cance
             _ = stop.cancelled() => return,
             request = requests.recv() => if request.is_none() { return },
         }
-        if let Err(error) = sqlx::query("select pg_notify($1, '')")
-            .bind(CHANNEL)
-            .execute(&pool)
-            .await
+        // A notification is a hint, so its transaction need not wait for a durable commit
+        // (NOTIFY takes a transaction id, and a synchronous commit would add an fsync per
+        // wake-up to the write path's WAL traffic). `set_config(.., true)` applies to this
+        // statement's own transaction only.
+        if let Err(error) =
+            sqlx::query("select set_config('synchronous_commit', 'off', true), pg_notify($1, '')")
+                .bind(CHANNEL)
+                .execute(&pool)
+                .await
         {
             tracing::debug!(%error, "could not send the append notification; readers will poll");
         }

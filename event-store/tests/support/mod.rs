@@ -44,3 +44,21 @@ pub fn unique_nats_names(tag: &str) -> (String, String) {
         format!("test_{tag}_{id}.events"),
     )
 }
+
+/// Reads the feed until no committed event is held back by an open transaction. The safe
+/// horizon is server-wide (transaction ids are), so other tests' open transactions, in
+/// other databases, can hold a read back for a moment.
+pub async fn read_settled(
+    store: &event_store::EventStore,
+    after: event_store::FeedPosition,
+    limit: i64,
+) -> event_store::FeedBatch {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let batch = store.read_feed(after, limit).await.expect("feed read");
+        if !batch.pending || std::time::Instant::now() > deadline {
+            return batch;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+}
