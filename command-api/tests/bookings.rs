@@ -8,19 +8,7 @@ use futures::future::join_all;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use sqlx::PgPool;
-use support::{assert_error, spawn, Owner, TestApp};
-
-fn user_id_of(token: &str) -> String {
-    use base64::Engine;
-    let claims = token.split('.').nth(1).unwrap();
-    let claims: Value = serde_json::from_slice(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(claims)
-            .unwrap(),
-    )
-    .unwrap();
-    claims["sub"].as_str().unwrap().to_string()
-}
+use support::{assert_error, spawn, user_id_of, Owner, TestApp};
 
 /// A workspace open every day 06:00–22:00 (owner's hours), with "Red Dye" at `stock`
 /// (threshold 2) and "Hair Coloring" (60 min + 15 min buffer after) consuming one.

@@ -6,19 +6,7 @@ use chrono::{Duration, DurationRound, Utc};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use sqlx::PgPool;
-use support::{assert_error, spawn};
-
-fn user_id_of(token: &str) -> String {
-    use base64::Engine;
-    let claims = token.split('.').nth(1).unwrap();
-    let claims: Value = serde_json::from_slice(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(claims)
-            .unwrap(),
-    )
-    .unwrap();
-    claims["sub"].as_str().unwrap().to_string()
-}
+use support::{assert_error, spawn, user_id_of};
 
 #[sqlx::test(migrator = "event_store::MIGRATOR")]
 async fn a_customer_sees_the_page_picks_a_free_slot_books_and_cancels_with_the_link(pool: PgPool) {

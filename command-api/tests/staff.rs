@@ -5,19 +5,7 @@ mod support;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use sqlx::PgPool;
-use support::{assert_error, spawn};
-
-fn user_id_of(token: &str) -> String {
-    use base64::Engine;
-    let claims = token.split('.').nth(1).unwrap();
-    let claims: Value = serde_json::from_slice(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(claims)
-            .unwrap(),
-    )
-    .unwrap();
-    claims["sub"].as_str().unwrap().to_string()
-}
+use support::{assert_error, spawn, user_id_of};
 
 async fn put(app: &support::TestApp, path: &str, token: &str, body: &Value) -> reqwest::Response {
     app.client

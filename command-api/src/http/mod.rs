@@ -18,7 +18,7 @@ pub use json::{ApiJson, OptionalJson};
 pub use path::ApiPath;
 pub use query::ApiQuery;
 pub use request_id::RequestId;
-pub use response::command_response;
+pub use response::{command_response, with_etag};
 
 /// The read-your-writes token of a command response.
 pub const POSITION_HEADER: &str = "x-careops-position";

@@ -21,3 +21,14 @@ pub fn command_response<T: Serialize>(
     }
     response
 }
+
+/// A single resource with its `ETag` (the stream version), for `If-Match` on later commands.
+pub fn with_etag<T: Serialize>(body: &T, version: u64) -> Response {
+    let mut response = Json(body).into_response();
+    if let Ok(etag) = HeaderValue::from_str(&format!("\"{version}\"")) {
+        response
+            .headers_mut()
+            .insert(axum::http::header::ETAG, etag);
+    }
+    response
+}

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
@@ -739,14 +739,10 @@ pub async fn get_booking(
                 && (actor.is_owner() || b.staff_id == actor.user_id)
         })
         .ok_or_else(|| ApiError::not_found("booking"))?;
-    let mut response =
-        Json(BookingView::of(&found, created_at.unwrap_or_else(Utc::now))).into_response();
-    if let Ok(etag) = axum::http::HeaderValue::from_str(&format!("\"{version}\"")) {
-        response
-            .headers_mut()
-            .insert(axum::http::header::ETAG, etag);
-    }
-    Ok(response)
+    Ok(crate::http::with_etag(
+        &BookingView::of(&found, created_at.unwrap_or_else(Utc::now)),
+        version,
+    ))
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]

@@ -5,7 +5,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{post, put};
-use axum::{Json, Router};
+use axum::Router;
 use domain::inventory::{
     self, AdjustStock, InventoryAggregate, InventoryCommand, ReceiveStock, UpdateItem,
 };
@@ -254,12 +254,8 @@ pub async fn get_item(
     let item = fold::<InventoryAggregate>(stream)?
         .filter(|item| item.workspace_id == actor.workspace_id)
         .ok_or_else(|| ApiError::not_found("inventory item"))?;
-    let mut response =
-        axum::response::IntoResponse::into_response(Json(InventoryItemView::of(&item)));
-    if let Ok(etag) = axum::http::HeaderValue::from_str(&format!("\"{version}\"")) {
-        response
-            .headers_mut()
-            .insert(axum::http::header::ETAG, etag);
-    }
-    Ok(response)
+    Ok(crate::http::with_etag(
+        &InventoryItemView::of(&item),
+        version,
+    ))
 }

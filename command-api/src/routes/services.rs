@@ -3,9 +3,9 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::post;
-use axum::{Json, Router};
+use axum::Router;
 use domain::service::{
     self, ArchiveService, CreateService, ServiceAggregate, ServiceCommand, UpdateService,
 };
@@ -192,11 +192,5 @@ pub async fn get_service(
     let found = fold::<ServiceAggregate>(stream)?
         .filter(|s| s.workspace_id == actor.workspace_id)
         .ok_or_else(|| ApiError::not_found("service"))?;
-    let mut response = Json(ServiceView::of(&found)).into_response();
-    if let Ok(etag) = axum::http::HeaderValue::from_str(&format!("\"{version}\"")) {
-        response
-            .headers_mut()
-            .insert(axum::http::header::ETAG, etag);
-    }
-    Ok(response)
+    Ok(crate::http::with_etag(&ServiceView::of(&found), version))
 }

@@ -4,9 +4,9 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::{post, put};
-use axum::{Json, Router};
+use axum::Router;
 use domain::reservation::{self, ReservationAggregate, ReservationKey, Reserve};
 use domain::user::{
     self, ChangePermissions, DeactivateUser, InviteStaff, User, UserAggregate, UserCommand,
@@ -275,11 +275,5 @@ pub async fn get_staff(
     let found = fold::<UserAggregate>(stream)?
         .filter(|u| u.workspace_id == actor.workspace_id && (u.active || actor.is_owner()))
         .ok_or_else(|| ApiError::not_found("staff member"))?;
-    let mut response = Json(StaffView::of(&found)).into_response();
-    if let Ok(etag) = axum::http::HeaderValue::from_str(&format!("\"{version}\"")) {
-        response
-            .headers_mut()
-            .insert(axum::http::header::ETAG, etag);
-    }
-    Ok(response)
+    Ok(crate::http::with_etag(&StaffView::of(&found), version))
 }

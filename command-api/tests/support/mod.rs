@@ -159,3 +159,16 @@ pub async fn assert_error(response: Response, status: StatusCode, code: &str) ->
     );
     body
 }
+
+/// The user id (`sub`) inside an access token.
+pub fn user_id_of(token: &str) -> String {
+    use base64::Engine;
+    let claims = token.split('.').nth(1).expect("a JWT");
+    let claims: Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(claims)
+            .expect("base64url"),
+    )
+    .expect("JSON claims");
+    claims["sub"].as_str().expect("sub").to_string()
+}
