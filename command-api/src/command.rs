@@ -275,8 +275,10 @@ pub async fn commit(
             })?;
     }
     tx.commit().await?;
-    if outcome.is_some() {
+    if let Some(appended) = &outcome {
         store.appended();
+        metrics::counter!("careops_events_appended_total")
+            .increment(appended.positions.len() as u64);
     }
     Ok(outcome)
 }

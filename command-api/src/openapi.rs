@@ -61,10 +61,11 @@ impl Modify for BearerAuth {
         routes::queries::conversation_messages, routes::queries::list_templates, routes::queries::get_template,
         routes::queries::list_submissions, routes::queries::dashboard_stats, routes::queries::dashboard_alerts,
         routes::queries::get_workspace, routes::queries::admin_projections, routes::audit::audit,
+        routes::health::health, routes::health::ready, crate::http::metrics::render,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth),
-    tags((name = "auth"), (name = "onboarding"), (name = "staff"), (name = "inventory"), (name = "services"), (name = "bookings"), (name = "public"), (name = "contacts"), (name = "inbox"), (name = "forms"), (name = "dashboard"), (name = "workspace"), (name = "admin"), (name = "audit"))
+    tags((name = "auth"), (name = "onboarding"), (name = "staff"), (name = "inventory"), (name = "services"), (name = "bookings"), (name = "public"), (name = "contacts"), (name = "inbox"), (name = "forms"), (name = "dashboard"), (name = "workspace"), (name = "admin"), (name = "audit"), (name = "operations"))
 )]
 pub struct ApiDoc;
 

@@ -48,6 +48,7 @@ impl Application {
     /// Binds the listener and assembles the routes; nothing runs until
     /// [`Application::run_until_stopped`].
     pub async fn build(config: ServeConfig, connections: Connections) -> anyhow::Result<Self> {
+        crate::http::metrics::recorder();
         let state = AppState {
             store: event_store::EventStore::new(connections.pool),
             nats: connections.nats,

@@ -353,3 +353,32 @@ async fn the_audit_trail_names_who_did_what_newest_first_for_the_owner_only(pool
         .iter()
         .all(|e| e["event_type"] != "InventoryItemCreated"));
 }
+
+#[sqlx::test(migrator = "event_store::MIGRATOR")]
+async fn metrics_count_requests_by_route_events_appended_and_projection_lag(pool: PgPool) {
+    let app = spawn(pool).await;
+    app.onboard("Urban Glow", "owner@example.com").await;
+    let text = app
+        .client
+        .get(app.base.replace("/api/v1", "/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(text.contains("careops_http_requests_total{"), "{text}");
+    assert!(
+        text.contains("route=\"/api/v1/onboarding/workspaces\""),
+        "{text}"
+    );
+    assert!(
+        text.contains("careops_http_request_duration_seconds_bucket"),
+        "{text}"
+    );
+    assert!(text.contains("careops_events_appended_total"), "{text}");
+    assert!(
+        text.contains("careops_projection_lag_events{projection="),
+        "{text}"
+    );
+}

@@ -5,6 +5,7 @@ pub mod error;
 pub mod idempotency;
 pub mod if_match;
 pub mod json;
+pub mod metrics;
 pub mod min_position;
 pub mod path;
 pub mod query;

@@ -21,12 +21,15 @@ pub fn routes() -> Router<AppState> {
 
 /// Liveness: the process answers. No dependency is checked, so a database outage does not
 /// get every replica restarted.
-async fn health() -> impl IntoResponse {
+#[utoipa::path(get, path = "/health", tag = "operations", responses((status = 200, description = "the process is alive")))]
+pub async fn health() -> impl IntoResponse {
     Json(json!({"status": "ok"}))
 }
 
 /// Readiness: PostgreSQL and NATS both answer.
-async fn ready(State(state): State<AppState>) -> impl IntoResponse {
+#[utoipa::path(get, path = "/ready", tag = "operations",
+    responses((status = 200, description = "PostgreSQL and NATS answer"), (status = 503, body = crate::openapi::ErrorBody)))]
+pub async fn ready(State(state): State<AppState>) -> impl IntoResponse {
     let postgres = tokio::time::timeout(
         Duration::from_secs(2),
         sqlx::query("select 1").execute(state.store.pool()),

@@ -3,7 +3,7 @@
 pub mod audit;
 pub mod auth;
 pub mod bookings;
-mod health;
+pub mod health;
 pub mod inventory;
 pub mod onboarding;
 pub mod public;
@@ -41,6 +41,8 @@ pub fn router(state: AppState) -> Router {
         ));
     Router::new()
         .nest("/api/v1", api)
+        .layer(axum::middleware::from_fn(crate::http::metrics::track))
+        .route("/metrics", axum::routing::get(crate::http::metrics::render))
         .merge(health::routes())
         .merge(crate::openapi::routes())
         .with_state(state)
