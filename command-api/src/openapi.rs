@@ -60,7 +60,7 @@ impl Modify for BearerAuth {
         routes::queries::get_contact, routes::queries::contact_history, routes::queries::list_conversations,
         routes::queries::conversation_messages, routes::queries::list_templates, routes::queries::get_template,
         routes::queries::list_submissions, routes::queries::dashboard_stats, routes::queries::dashboard_alerts,
-        routes::queries::get_workspace, routes::queries::admin_projections, routes::audit::audit,
+        routes::queries::get_workspace, routes::queries::admin_projections, routes::audit::audit, routes::contacts::create_contact, routes::contacts::update_contact,
         routes::health::health, routes::health::ready, crate::http::metrics::render,
     ),
     components(schemas(ErrorBody)),

@@ -382,3 +382,95 @@ async fn metrics_count_requests_by_route_events_appended_and_projection_lag(pool
         "{text}"
     );
 }
+
+#[sqlx::test(migrator = "event_store::MIGRATOR")]
+async fn contacts_are_unique_by_email_in_a_workspace_and_can_change_it(pool: PgPool) {
+    let app = spawn(pool).await;
+    let owner = app.onboard("Urban Glow", "owner@example.com").await;
+    let other = app.onboard("Elsewhere", "other@example.com").await;
+    let token = Some(owner.access_token.as_str());
+    let ann = app
+        .post(
+            "/contacts",
+            token,
+            &json!({"name": "Ann", "email": "ann@example.com", "phone": "+447700900001"}),
+        )
+        .await;
+    assert_eq!(ann.status(), StatusCode::CREATED);
+    let ann: Value = ann.json().await.unwrap();
+    let id = ann["id"].as_str().unwrap();
+    assert_error(
+        app.post(
+            "/contacts",
+            token,
+            &json!({"name": "Ann 2", "email": "ANN@example.com"}),
+        )
+        .await,
+        StatusCode::CONFLICT,
+        "duplicate_contact",
+    )
+    .await;
+    // Another workspace may have its own Ann.
+    assert_eq!(
+        app.post(
+            "/contacts",
+            Some(&other.access_token),
+            &json!({"name": "Ann", "email": "ann@example.com"})
+        )
+        .await
+        .status(),
+        StatusCode::CREATED
+    );
+    assert_error(
+        app.post(
+            "/contacts",
+            token,
+            &json!({"name": "Bad", "phone": "12345"}),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_value",
+    )
+    .await;
+
+    let moved = app
+        .client
+        .put(app.url(&format!("/contacts/{id}")))
+        .bearer_auth(&owner.access_token)
+        .json(&json!({"name": "Ann B", "email": "ann.b@example.com"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(moved.status(), StatusCode::OK);
+    // The old email is free again, the new one taken.
+    assert_eq!(
+        app.post(
+            "/contacts",
+            token,
+            &json!({"name": "New Ann", "email": "ann@example.com"})
+        )
+        .await
+        .status(),
+        StatusCode::CREATED
+    );
+    assert_error(
+        app.post(
+            "/contacts",
+            token,
+            &json!({"name": "X", "email": "ann.b@example.com"}),
+        )
+        .await,
+        StatusCode::CONFLICT,
+        "duplicate_contact",
+    )
+    .await;
+    let foreign = app
+        .client
+        .put(app.url(&format!("/contacts/{id}")))
+        .bearer_auth(&other.access_token)
+        .json(&json!({"name": "Stolen"}))
+        .send()
+        .await
+        .unwrap();
+    assert_error(foreign, StatusCode::NOT_FOUND, "not_found").await;
+}

@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod auth;
 pub mod bookings;
+pub mod contacts;
 pub mod health;
 pub mod inventory;
 pub mod onboarding;
@@ -29,7 +30,8 @@ pub fn router(state: AppState) -> Router {
         .merge(bookings::routes())
         .merge(public::routes())
         .merge(queries::routes())
-        .merge(audit::routes());
+        .merge(audit::routes())
+        .merge(contacts::routes());
     let api = api
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
