@@ -22,7 +22,7 @@ use uuid::Uuid;
 use domain::values::{Permissions, Role};
 use service_runtime::secrets::SealedInvitation;
 
-use crate::http::{ApiError, ApiResult};
+use crate::http::{ApiError, ApiResult, IfMatch};
 
 /// How roles are written in the credentials table.
 pub fn role_name(role: Role) -> &'static str {
@@ -174,6 +174,55 @@ impl Unit {
 
     pub fn side_write(&mut self, write: SideWrite) {
         self.side_writes.push(write);
+    }
+}
+
+/// What belongs to one workspace. A request may only load its caller's.
+pub trait InWorkspace {
+    fn workspace_id(&self) -> Uuid;
+}
+
+macro_rules! in_workspace {
+    ($($ty:ty),*) => {$(
+        impl InWorkspace for $ty {
+            fn workspace_id(&self) -> Uuid {
+                self.workspace_id
+            }
+        }
+    )*};
+}
+in_workspace!(
+    domain::inventory::InventoryItem,
+    domain::service::Service,
+    domain::user::User,
+    domain::contact::Contact,
+    domain::booking::Booking
+);
+
+impl Unit {
+    /// Loads an aggregate of the caller's workspace: a missing one, or another workspace's,
+    /// is "not found" (never revealed), and `If-Match` is checked against its version.
+    /// Returns the state, always `Some`, in the shape the domain's `decide` takes.
+    pub async fn load_owned<A, T>(
+        &mut self,
+        stream_id: &str,
+        workspace_id: Uuid,
+        if_match: IfMatch,
+        what: &'static str,
+    ) -> ApiResult<Option<T>>
+    where
+        A: Aggregate<State = Option<T>>,
+        T: InWorkspace,
+    {
+        let state = self.load::<A>(stream_id).await?;
+        if state
+            .as_ref()
+            .is_none_or(|s| s.workspace_id() != workspace_id)
+        {
+            return Err(ApiError::not_found(what));
+        }
+        if_match.check(self.version(stream_id))?;
+        Ok(state)
     }
 }
 

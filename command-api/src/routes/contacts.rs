@@ -179,16 +179,14 @@ pub async fn update_contact(
         &actor.metadata(&request_id),
         |unit| {
             let current = unit
-                .load::<ContactAggregate>(&contact::stream_id(contact_id))
+                .load_owned::<ContactAggregate, _>(
+                    &contact::stream_id(contact_id),
+                    actor.workspace_id,
+                    if_match,
+                    "contact",
+                )
                 .await?;
-            let Some(existing) = current
-                .clone()
-                .filter(|c| c.workspace_id == actor.workspace_id)
-            else {
-                return Err(ApiError::not_found("contact"));
-            };
-            if_match.check(unit.version(&contact::stream_id(contact_id)))?;
-            let old_email = existing.email().cloned();
+            let old_email = current.as_ref().and_then(|c| c.email().cloned());
             if parsed.email != old_email {
                 if let Some(email) = &parsed.email {
                     reserve_email(unit, actor.workspace_id, email, contact_id).await?;

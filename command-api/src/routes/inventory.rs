@@ -82,15 +82,13 @@ async fn change_item(
         &actor.metadata(request_id),
         |unit| {
             let current = unit
-                .load::<InventoryAggregate>(&inventory::stream_id(item_id))
+                .load_owned::<InventoryAggregate, _>(
+                    &inventory::stream_id(item_id),
+                    actor.workspace_id,
+                    if_match,
+                    "inventory item",
+                )
                 .await?;
-            if current
-                .as_ref()
-                .is_none_or(|item| item.workspace_id != actor.workspace_id)
-            {
-                return Err(ApiError::not_found("inventory item"));
-            }
-            if_match.check(unit.version(&inventory::stream_id(item_id)))?;
             let events = inventory::decide(&current, &command)?;
             let after = events.iter().fold(current, inventory::evolve);
             unit.append(

@@ -95,15 +95,13 @@ async fn change_service(
         &actor.metadata(request_id),
         |unit| {
             let current = unit
-                .load::<ServiceAggregate>(&service::stream_id(service_id))
+                .load_owned::<ServiceAggregate, _>(
+                    &service::stream_id(service_id),
+                    actor.workspace_id,
+                    if_match,
+                    "service",
+                )
                 .await?;
-            if current
-                .as_ref()
-                .is_none_or(|s| s.workspace_id != actor.workspace_id)
-            {
-                return Err(ApiError::not_found("service"));
-            }
-            if_match.check(unit.version(&service::stream_id(service_id)))?;
             let command: ServiceCommand = match body {
                 Some(input) => {
                     let ws = load_workspace(unit, actor.workspace_id).await?;

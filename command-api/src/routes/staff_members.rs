@@ -178,15 +178,13 @@ async fn change_staff(
         &actor.metadata(request_id),
         |unit| {
             let current = unit
-                .load::<UserAggregate>(&user::stream_id(staff_id))
+                .load_owned::<UserAggregate, _>(
+                    &user::stream_id(staff_id),
+                    actor.workspace_id,
+                    if_match,
+                    "staff member",
+                )
                 .await?;
-            if current
-                .as_ref()
-                .is_none_or(|u| u.workspace_id != actor.workspace_id)
-            {
-                return Err(ApiError::not_found("staff member"));
-            }
-            if_match.check(unit.version(&user::stream_id(staff_id)))?;
             let events = user::decide(&current, &command)?;
             let after = events.iter().fold(current, user::evolve);
             unit.append(user::STREAM_TYPE, user::stream_id(staff_id), &events);
