@@ -226,6 +226,43 @@ impl Unit {
     }
 }
 
+/// One aggregate read for a single-resource GET.
+pub struct Owned<T> {
+    pub state: T,
+    /// The stream version: the `ETag`.
+    pub version: u64,
+    /// When the stream's first event was recorded.
+    pub created_at: DateTime<Utc>,
+}
+
+/// Reads an aggregate of the caller's workspace for a GET: a missing one, or another
+/// workspace's, is "not found" (never revealed).
+pub async fn read_owned<A, T>(
+    store: &EventStore,
+    stream_id: &str,
+    workspace_id: Uuid,
+    what: &'static str,
+) -> ApiResult<Owned<T>>
+where
+    A: Aggregate<State = Option<T>>,
+    T: InWorkspace,
+{
+    let stream = store.read_stream(stream_id, 0).await?;
+    let version = stream.last().map(|e| e.stream_version).unwrap_or(0);
+    let created_at = stream
+        .first()
+        .map(|e| e.recorded_at)
+        .unwrap_or_else(Utc::now);
+    let state = fold::<A>(stream)?
+        .filter(|s| s.workspace_id() == workspace_id)
+        .ok_or_else(|| ApiError::not_found(what))?;
+    Ok(Owned {
+        state,
+        version,
+        created_at,
+    })
+}
+
 /// Folds a stream's recorded events into the aggregate's state. An event that does not
 /// decode is our bug (or a missing upcaster), never the client's: a 500.
 pub fn fold<A: Aggregate>(recorded: Vec<RecordedEvent>) -> ApiResult<A::State> {

@@ -30,7 +30,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::auth::Actor;
-use crate::command::{fold, Unit};
+use crate::command::{fold, read_owned, Unit};
 use crate::execute;
 use crate::http::{
     command_response, ApiError, ApiJson, ApiPath, ApiResult, IfMatch, OptionalJson, RequestId,
@@ -730,18 +730,20 @@ pub async fn get_booking(
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Response> {
     actor.require(Permission::Bookings)?;
-    let stream = state.store.read_stream(&booking::stream_id(id), 0).await?;
-    let version = stream.last().map(|e| e.stream_version).unwrap_or(0);
-    let created_at = stream.first().map(|e| e.recorded_at);
-    let found = fold::<BookingAggregate>(stream)?
-        .filter(|b| {
-            b.workspace_id == actor.workspace_id
-                && (actor.is_owner() || b.staff_id == actor.user_id)
-        })
-        .ok_or_else(|| ApiError::not_found("booking"))?;
+    let found = read_owned::<BookingAggregate, _>(
+        &state.store,
+        &booking::stream_id(id),
+        actor.workspace_id,
+        "booking",
+    )
+    .await?;
+    // Staff see their own bookings only.
+    if !actor.is_owner() && found.state.staff_id != actor.user_id {
+        return Err(ApiError::not_found("booking"));
+    }
     Ok(crate::http::with_etag(
-        &BookingView::of(&found, created_at.unwrap_or_else(Utc::now)),
-        version,
+        &BookingView::of(&found.state, found.created_at),
+        found.version,
     ))
 }
 

@@ -14,7 +14,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::auth::Actor;
-use crate::command::fold;
+use crate::command::read_owned;
 use crate::execute;
 use crate::http::{command_response, ApiError, ApiJson, ApiPath, ApiResult, IfMatch, RequestId};
 use crate::routes::onboarding::{inventory_command, NewInventoryItem};
@@ -244,16 +244,15 @@ pub async fn get_item(
     ApiPath(item_id): ApiPath<Uuid>,
 ) -> ApiResult<Response> {
     actor.require(Permission::Inventory)?;
-    let stream = state
-        .store
-        .read_stream(&inventory::stream_id(item_id), 0)
-        .await?;
-    let version = stream.last().map(|e| e.stream_version).unwrap_or(0);
-    let item = fold::<InventoryAggregate>(stream)?
-        .filter(|item| item.workspace_id == actor.workspace_id)
-        .ok_or_else(|| ApiError::not_found("inventory item"))?;
+    let item = read_owned::<InventoryAggregate, _>(
+        &state.store,
+        &inventory::stream_id(item_id),
+        actor.workspace_id,
+        "inventory item",
+    )
+    .await?;
     Ok(crate::http::with_etag(
-        &InventoryItemView::of(&item),
-        version,
+        &InventoryItemView::of(&item.state),
+        item.version,
     ))
 }

@@ -12,7 +12,7 @@ use domain::service::{
 use uuid::Uuid;
 
 use crate::auth::Actor;
-use crate::command::fold;
+use crate::command::read_owned;
 use crate::execute;
 use crate::http::{command_response, ApiError, ApiJson, ApiPath, ApiResult, IfMatch, RequestId};
 use crate::routes::onboarding::{
@@ -182,13 +182,15 @@ pub async fn get_service(
     actor: Actor,
     ApiPath(service_id): ApiPath<Uuid>,
 ) -> ApiResult<Response> {
-    let stream = state
-        .store
-        .read_stream(&service::stream_id(service_id), 0)
-        .await?;
-    let version = stream.last().map(|e| e.stream_version).unwrap_or(0);
-    let found = fold::<ServiceAggregate>(stream)?
-        .filter(|s| s.workspace_id == actor.workspace_id)
-        .ok_or_else(|| ApiError::not_found("service"))?;
-    Ok(crate::http::with_etag(&ServiceView::of(&found), version))
+    let found = read_owned::<ServiceAggregate, _>(
+        &state.store,
+        &service::stream_id(service_id),
+        actor.workspace_id,
+        "service",
+    )
+    .await?;
+    Ok(crate::http::with_etag(
+        &ServiceView::of(&found.state),
+        found.version,
+    ))
 }

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::auth::{password, Actor};
-use crate::command::{fold, SideWrite};
+use crate::command::{read_owned, SideWrite};
 use crate::execute;
 use crate::http::{command_response, ApiError, ApiJson, ApiPath, ApiResult, IfMatch, RequestId};
 use crate::startup::AppState;
@@ -265,13 +265,19 @@ pub async fn get_staff(
     actor: Actor,
     ApiPath(staff_id): ApiPath<Uuid>,
 ) -> ApiResult<Response> {
-    let stream = state
-        .store
-        .read_stream(&user::stream_id(staff_id), 0)
-        .await?;
-    let version = stream.last().map(|e| e.stream_version).unwrap_or(0);
-    let found = fold::<UserAggregate>(stream)?
-        .filter(|u| u.workspace_id == actor.workspace_id && (u.active || actor.is_owner()))
-        .ok_or_else(|| ApiError::not_found("staff member"))?;
-    Ok(crate::http::with_etag(&StaffView::of(&found), version))
+    let found = read_owned::<UserAggregate, _>(
+        &state.store,
+        &user::stream_id(staff_id),
+        actor.workspace_id,
+        "staff member",
+    )
+    .await?;
+    // Deactivated staff are shown to the owner only.
+    if !found.state.active && !actor.is_owner() {
+        return Err(ApiError::not_found("staff member"));
+    }
+    Ok(crate::http::with_etag(
+        &StaffView::of(&found.state),
+        found.version,
+    ))
 }
