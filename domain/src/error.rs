@@ -96,6 +96,8 @@ pub enum Conflict {
     AlreadyAlerted,
     /// The form request was already submitted.
     AlreadySubmitted,
+    /// The contact (data subject) was already erased.
+    AlreadyErased,
 }
 
 impl Conflict {
@@ -108,6 +110,7 @@ impl Conflict {
             Conflict::AlreadySent => "already_sent",
             Conflict::AlreadyAlerted => "already_alerted",
             Conflict::AlreadySubmitted => "already_submitted",
+            Conflict::AlreadyErased => "already_erased",
         }
     }
 }

@@ -5,6 +5,9 @@
 //! to insert version `n + 1`; the unique `(stream_id, stream_version)` index lets one win and
 //! turns the other into SQLSTATE 23505, which becomes [`AppendError::Conflict`].
 //! No global lock is taken: writers of different streams never wait for each other.
+//! An append carrying personal data runs one statement before it, which creates or reads
+//! the data subjects' keys; its personal fields are encrypted before the insert (see
+//! `personal`).
 
 use std::collections::HashSet;
 
@@ -14,6 +17,7 @@ use uuid::Uuid;
 
 use crate::envelope::{FeedPosition, Metadata, NewEvent};
 use crate::error::AppendError;
+use crate::personal::{self, KeyCommit};
 
 /// What a writer believes a stream's version to be. Versions count events: a stream with
 /// three events is at version 3 and its next event gets version 4.
@@ -182,13 +186,21 @@ fn columns(writes: &[StreamWrite]) -> Result<Columns, AppendError> {
 
 /// Appends inside the caller's connection or transaction. On a conflict inside a
 /// transaction, the transaction is aborted and must be rolled back by the caller.
+/// `key_commit` says whether `conn` is in a transaction (keys commit with the events) or in
+/// autocommit (see [`KeyCommit::Asynchronous`]).
 pub(crate) async fn append_on(
     conn: &mut PgConnection,
     workspace_id: Uuid,
     metadata: &Metadata,
     writes: &[StreamWrite],
+    key_commit: KeyCommit,
 ) -> Result<AppendOutcome, AppendError> {
-    let c = columns(writes)?;
+    let mut c = columns(writes)?;
+    if personal::any_personal(writes) {
+        // Personal fields are sealed before they reach the statement: plaintext never
+        // enters the events table (one more statement, for these appends only).
+        personal::seal(conn, workspace_id, writes, &mut c.data, key_commit).await?;
+    }
     let metadata = serde_json::to_value(metadata)
         .map_err(|e| AppendError::Invalid(format!("metadata: {e}")))?;
 

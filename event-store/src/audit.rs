@@ -73,7 +73,7 @@ impl EventStore {
         let mut rows: Vec<EventRow> = query.build_query_as().fetch_all(self.pool()).await?;
         let more = rows.len() as i64 > limit;
         rows.truncate(limit as usize);
-        let events: Vec<RecordedEvent> = rows.into_iter().map(|row| self.decode(row)).collect();
+        let events: Vec<RecordedEvent> = self.decode_all(rows).await?;
         let next_cursor = if more {
             events.last().map(|e| e.position)
         } else {

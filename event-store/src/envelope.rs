@@ -4,6 +4,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::personal::PersonalFields;
+
 /// An event to append: the payload and its type; the store adds the rest of the envelope.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewEvent {
@@ -12,6 +14,9 @@ pub struct NewEvent {
     pub event_type: String,
     pub schema_version: i32,
     pub data: serde_json::Value,
+    /// The personal data in `data`, encrypted at append with the subject's key (crypto-
+    /// shredding, see [`crate::erase_subject`]); `None` for most events.
+    pub personal: Option<PersonalFields>,
 }
 
 impl NewEvent {
@@ -26,7 +31,21 @@ impl NewEvent {
             event_type: event_type.into(),
             schema_version,
             data,
+            personal: None,
         }
+    }
+
+    /// Declares the top-level payload fields that hold `subject`'s personal data.
+    pub fn with_personal_fields<S: Into<String>>(
+        mut self,
+        subject: Uuid,
+        fields: impl IntoIterator<Item = S>,
+    ) -> Self {
+        self.personal = Some(PersonalFields {
+            subject,
+            fields: fields.into_iter().map(Into::into).collect(),
+        });
+        self
     }
 }
 
@@ -104,6 +123,10 @@ pub struct RecordedEvent {
     pub data: serde_json::Value,
     pub metadata: Metadata,
     pub recorded_at: DateTime<Utc>,
+    /// The data subjects whose personal data `data` shows in clear (decrypted on this read).
+    /// Empty when the event carries none, or only erased subjects' (shown as erased).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub personal_subjects: Vec<Uuid>,
 }
 
 impl RecordedEvent {

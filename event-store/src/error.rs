@@ -14,6 +14,10 @@ pub enum AppendError {
         /// The version found, when it could be read (not inside an aborted transaction).
         actual: Option<u64>,
     },
+    /// An event carries personal data of a subject that was erased. Nothing was written:
+    /// an erased subject never gets a new key (see [`crate::erase_subject`]).
+    #[error("subject {subject_id} was erased; its personal data cannot be stored again")]
+    Erased { subject_id: uuid::Uuid },
     /// The request itself is unusable (no streams, a stream listed twice, …).
     #[error("invalid append: {0}")]
     Invalid(String),
@@ -28,6 +32,9 @@ pub enum StoreError {
     Database(#[from] sqlx::Error),
     #[error("stored event {position} could not be decoded: {reason}")]
     Corrupt { position: i64, reason: String },
+    /// A row of the personal data key table is unusable.
+    #[error("personal data key: {0}")]
+    Key(String),
 }
 
 impl From<sqlx::Error> for AppendError {

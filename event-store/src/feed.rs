@@ -73,10 +73,9 @@ impl EventRow {
 }
 
 impl EventStore {
+    /// The event as stored: personal fields still sealed, payload at its stored version.
+    /// [`EventStore::finish`] makes a batch of them readable.
     pub(crate) fn decode(&self, row: EventRow) -> RecordedEvent {
-        let (data, schema_version) =
-            self.upcasters()
-                .upcast(&row.event_type, row.schema_version, row.data.0);
         RecordedEvent {
             position: row.position,
             tx: row.tx,
@@ -86,11 +85,22 @@ impl EventStore {
             stream_id: row.stream_id,
             stream_version: row.stream_version as u64,
             event_type: row.event_type,
-            schema_version,
-            data,
+            schema_version: row.schema_version,
+            data: row.data.0,
             metadata: row.metadata.0,
             recorded_at: row.recorded_at,
+            personal_subjects: Vec::new(),
         }
+    }
+
+    /// Decodes rows and makes them readable (decrypted, upcast).
+    pub(crate) async fn decode_all(
+        &self,
+        rows: Vec<EventRow>,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let mut events: Vec<RecordedEvent> = rows.into_iter().map(|row| self.decode(row)).collect();
+        self.finish(&mut events).await?;
+        Ok(events)
     }
 
     /// Reads up to `limit` events after `after` in feed order. Never returns an event of a
@@ -136,6 +146,8 @@ impl EventStore {
                 .events
                 .push(self.decode(EventRow::from_row_by_index(&row)?));
         }
+        drop(rows);
+        self.finish(&mut batch.events).await?;
         Ok(batch)
     }
 

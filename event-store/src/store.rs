@@ -10,6 +10,7 @@ use crate::append::{append_on, AppendOutcome, ExpectedVersion, StreamWrite};
 use crate::envelope::{Metadata, RecordedEvent};
 use crate::error::{AppendError, StoreError};
 use crate::feed::{EventRow, EVENT_COLUMNS};
+use crate::personal::KeyCommit;
 use crate::upcast::Upcasters;
 use crate::wakeup::Wakeup;
 
@@ -70,7 +71,15 @@ impl EventStore {
         let mut attempt = 0;
         loop {
             let mut conn = self.pool.acquire().await.map_err(StoreError::from)?;
-            match append_on(&mut conn, workspace_id, metadata, writes).await {
+            let appended = append_on(
+                &mut conn,
+                workspace_id,
+                metadata,
+                writes,
+                KeyCommit::Asynchronous,
+            )
+            .await;
+            match appended {
                 Err(AppendError::Conflict { .. }) if only_any && attempt < ANY_VERSION_RETRIES => {
                     attempt += 1;
                 }
@@ -93,7 +102,7 @@ impl EventStore {
         metadata: &Metadata,
         writes: &[StreamWrite],
     ) -> Result<AppendOutcome, AppendError> {
-        append_on(tx, workspace_id, metadata, writes).await
+        append_on(tx, workspace_id, metadata, writes, KeyCommit::WithCaller).await
     }
 
     /// Wakes feed readers after a commit of [`EventStore::append_in`].
@@ -121,7 +130,7 @@ impl EventStore {
             .bind(i64::try_from(after_version).unwrap_or(i64::MAX))
             .fetch_all(&self.pool)
             .await?;
-        Ok(rows.into_iter().map(|row| self.decode(row)).collect())
+        self.decode_all(rows).await
     }
 
     /// Reads several whole streams in one round trip. Every requested stream is in the map,
@@ -143,8 +152,7 @@ impl EventStore {
             .iter()
             .map(|id| (id.clone(), Vec::new()))
             .collect();
-        for row in rows {
-            let event = self.decode(row);
+        for event in self.decode_all(rows).await? {
             streams
                 .entry(event.stream_id.clone())
                 .or_default()
@@ -170,7 +178,10 @@ impl EventStore {
             .bind(event_id)
             .fetch_optional(&self.pool)
             .await?;
-        Ok(row.map(|row| self.decode(row)))
+        match row {
+            Some(row) => Ok(self.decode_all(vec![row]).await?.pop()),
+            None => Ok(None),
+        }
     }
 }
 

@@ -1,27 +1,33 @@
 //! Contacts: the customers of the business. One contact per email in a workspace (a
-//! reservation stream per email); bookings match them by email too.
+//! reservation stream per email); bookings match them by email too. The owner can erase a
+//! contact's personal data (crypto-shredding, see `erase_contact`).
 
 use axum::extract::State;
+use axum::http::HeaderValue;
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{post, put};
 use axum::Router;
-use domain::contact::{self, Contact, ContactAggregate, CreateContact, UpdateContact};
+use domain::contact::{
+    self, Contact, ContactAggregate, CreateContact, EraseContact, UpdateContact,
+};
 use domain::reservation::{self, Release, ReservationAggregate, ReservationKey, Reserve};
 use domain::values::{Email, Permission, PersonName, Phone};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::auth::Actor;
-use crate::command::Unit;
+use crate::command::{SideWrite, Unit};
 use crate::execute;
-use crate::http::{command_response, ApiError, ApiJson, ApiPath, ApiResult, IfMatch, RequestId};
+use crate::http::{
+    command_response, ApiError, ApiJson, ApiPath, ApiResult, IfMatch, RequestId, POSITION_HEADER,
+};
 use crate::startup::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/contacts", post(create_contact))
-        .route("/contacts/{id}", put(update_contact))
+        .route("/contacts/{id}", put(update_contact).delete(erase_contact))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -156,6 +162,33 @@ pub async fn create_contact(
     ))
 }
 
+/// Gives back the contact's hold on `email` in the workspace (after a change or an erasure),
+/// so that another contact may use it.
+async fn release_email(
+    unit: &mut Unit,
+    workspace_id: Uuid,
+    email: Email,
+    contact_id: Uuid,
+) -> ApiResult<()> {
+    let key = ReservationKey::ContactEmail {
+        workspace_id,
+        email,
+    };
+    let held = unit.load::<ReservationAggregate>(&key.stream_id()).await?;
+    if held.holder == Some(contact_id) {
+        let events = reservation::decide(
+            &held,
+            &Release {
+                key: key.clone(),
+                owner_id: contact_id,
+            }
+            .into(),
+        )?;
+        unit.append(reservation::STREAM_TYPE, key.stream_id(), &events);
+    }
+    Ok(())
+}
+
 /// `PUT /contacts/{id}`: name, email, phone; a new email must be free in the workspace.
 #[utoipa::path(put, path = "/api/v1/contacts/{id}", tag = "contacts", request_body = ContactInput,
     params(("id" = Uuid, Path, description = "contact id")),
@@ -192,22 +225,7 @@ pub async fn update_contact(
                     reserve_email(unit, actor.workspace_id, email, contact_id).await?;
                 }
                 if let Some(old) = old_email {
-                    let key = ReservationKey::ContactEmail {
-                        workspace_id: actor.workspace_id,
-                        email: old,
-                    };
-                    let held = unit.load::<ReservationAggregate>(&key.stream_id()).await?;
-                    if held.holder == Some(contact_id) {
-                        let events = reservation::decide(
-                            &held,
-                            &Release {
-                                key: key.clone(),
-                                owner_id: contact_id,
-                            }
-                            .into(),
-                        )?;
-                        unit.append(reservation::STREAM_TYPE, key.stream_id(), &events);
-                    }
+                    release_email(unit, actor.workspace_id, old, contact_id).await?;
                 }
             }
             let events = contact::decide(
@@ -232,4 +250,68 @@ pub async fn update_contact(
         }
     );
     Ok(command_response(StatusCode::OK, &view, outcome.as_ref()))
+}
+
+/// `DELETE /contacts/{id}` (owner): erases the contact's personal data everywhere.
+///
+/// One transaction appends `ContactErased`, releases the contact's email (another contact may
+/// use it again) and destroys the contact's key (crypto-shredding): from the commit on, the
+/// name, email, phone, booking notes, message bodies and form answers of this contact read as
+/// erased in every event, and the read models blank them when they apply `ContactErased`. The
+/// contact itself stays as an anonymous record (bookings and totals keep pointing at it), so
+/// `GET /contacts/{id}` answers it with `erased: true`, and erasing it again is a 409
+/// `already_erased`.
+#[utoipa::path(delete, path = "/api/v1/contacts/{id}", tag = "contacts",
+    params(("id" = Uuid, Path, description = "contact id")),
+    responses((status = 204, description = "erased; `X-CareOps-Position` names the erasure"),
+              (status = 400, body = crate::openapi::ErrorBody), (status = 401, body = crate::openapi::ErrorBody),
+              (status = 403, body = crate::openapi::ErrorBody), (status = 404, body = crate::openapi::ErrorBody),
+              (status = 409, body = crate::openapi::ErrorBody), (status = 412, body = crate::openapi::ErrorBody)),
+    security(("bearer" = [])))]
+#[tracing::instrument(skip_all, fields(%contact_id, workspace_id = %actor.workspace_id))]
+pub async fn erase_contact(
+    State(state): State<AppState>,
+    actor: Actor,
+    if_match: IfMatch,
+    RequestId(request_id): RequestId,
+    ApiPath(contact_id): ApiPath<Uuid>,
+) -> ApiResult<Response> {
+    actor.require_owner()?;
+    let ((), outcome) = execute!(
+        state.store,
+        actor.workspace_id,
+        &actor.metadata(&request_id),
+        |unit| {
+            let current = unit
+                .load_owned::<ContactAggregate, _>(
+                    &contact::stream_id(contact_id),
+                    actor.workspace_id,
+                    if_match,
+                    "contact",
+                )
+                .await?;
+            let events = contact::decide(&current, &EraseContact.into())?;
+            if let Some(email) = current.as_ref().and_then(|c| c.email().cloned()) {
+                release_email(unit, actor.workspace_id, email, contact_id).await?;
+            }
+            unit.append(
+                contact::STREAM_TYPE,
+                contact::stream_id(contact_id),
+                &events,
+            );
+            unit.side_write(SideWrite::EraseSubject {
+                workspace_id: actor.workspace_id,
+                subject_id: contact_id,
+            });
+            Ok(())
+        }
+    );
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    if let Some(value) = outcome
+        .as_ref()
+        .and_then(|o| HeaderValue::from_str(&o.last_position.token()).ok())
+    {
+        response.headers_mut().insert(POSITION_HEADER, value);
+    }
+    Ok(response)
 }

@@ -227,7 +227,11 @@ fn a_booking_inside_availability_reserves_deducts_flags_low_stock_creates_the_co
             (format!("inventory-{}", id(GLOVES)), vec!["StockDeducted"]),
             (format!("contact-{}", id(20)), vec!["ContactCreated"]),
             (
-                format!("contact-email-{}-mia@example.com", id(1)),
+                crate::reservation::ReservationKey::ContactEmail {
+                    workspace_id: id(1),
+                    email: Email::parse("mia@example.com").unwrap(),
+                }
+                .stream_id(),
                 vec!["EmailReserved"]
             ),
         ]

@@ -25,6 +25,14 @@ pub fn decide(state: &State, command: &ContactCommand) -> Result<Vec<ContactEven
         (Some(contact), _) => contact,
     };
     if contact.erased {
+        if let ContactCommand::Erase(_) = command {
+            // The contact still exists (anonymised, for totals): erasing again is a conflict
+            // with its state, not a missing contact.
+            return Err(DomainError::conflict(
+                Conflict::AlreadyErased,
+                "the contact was already erased",
+            ));
+        }
         return Err(DomainError::rule(
             Rule::ContactErased,
             "the contact was erased",

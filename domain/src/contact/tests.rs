@@ -97,6 +97,21 @@ fn a_contact_is_erased_and_then_refuses_changes() {
 }
 
 #[test]
+fn erasing_an_erased_contact_again_is_a_conflict() {
+    given::<C>([
+        created(),
+        ContactEvent::ContactErased { contact_id: id(20) },
+    ])
+    .when(EraseContact)
+    .then_error("already_erased");
+}
+
+#[test]
+fn erasing_an_unknown_contact_is_refused_as_not_found() {
+    given::<C>([]).when(EraseContact).then_error("not_found");
+}
+
+#[test]
 fn shredded_fields_read_back_as_erased() {
     let mut payload = created().to_payload();
     for field in created().personal_data().unwrap().fields {

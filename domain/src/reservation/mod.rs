@@ -1,9 +1,16 @@
 //! Uniqueness across streams: a reservation stream per unique value.
 //!
 //! Streams `reservation` type with ids `slug-<slug>`, `user-email-<email>` and
-//! `contact-email-<workspace_id>-<email>`. The reserving command appends to it with `NoStream` (or
-//! the loaded version after a release) in the same transaction as the owner's own events, so two
-//! workspaces cannot take the same slug. The email appears only in the stream id, never in payloads.
+//! `contact-email-<workspace_id>-<email digest>`. The reserving command appends to it with
+//! `NoStream` (or the loaded version after a release) in the same transaction as the owner's own
+//! events, so two workspaces cannot take the same slug. The value appears only in the stream id,
+//! never in payloads.
+//!
+//! A contact's email is personal data that must disappear from the log when the contact is erased,
+//! and a stream id cannot be encrypted or changed. So a contact email's stream id holds a
+//! name-based UUID (v5, SHA-1, namespace = the workspace id) of the normalised email instead of the
+//! email: equal emails meet in one stream, and the email cannot be read back from the log. It is a
+//! pseudonym, not a secret: someone who already knows an address can test whether it was used.
 
 mod command;
 mod decide;
@@ -42,12 +49,15 @@ impl ReservationKey {
             ReservationKey::ContactEmail {
                 workspace_id,
                 email,
-            } => format!("contact-email-{workspace_id}-{email}"),
+            } => format!(
+                "contact-email-{workspace_id}-{}",
+                Uuid::new_v5(workspace_id, email.as_str().as_bytes())
+            ),
         }
     }
 }
 
-/// `slug-<slug>`, `user-email-<email>` or `contact-email-<workspace_id>-<email>`.
+/// `slug-<slug>`, `user-email-<email>` or `contact-email-<workspace_id>-<email digest>`.
 pub fn stream_id(key: &ReservationKey) -> String {
     key.stream_id()
 }

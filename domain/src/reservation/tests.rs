@@ -23,8 +23,27 @@ fn reservation_stream_ids_follow_the_design() {
     );
     assert_eq!(
         email().stream_id(),
-        format!("contact-email-{}-mia@example.com", id(1))
+        format!(
+            "contact-email-{}-{}",
+            id(1),
+            uuid::Uuid::new_v5(&id(1), b"mia@example.com")
+        )
     );
+}
+
+#[test]
+fn a_contact_email_stream_id_does_not_reveal_the_email_but_is_the_same_for_the_same_email() {
+    let id_of = |workspace: u128, email: &str| {
+        ReservationKey::ContactEmail {
+            workspace_id: id(workspace),
+            email: Email::parse(email).unwrap(),
+        }
+        .stream_id()
+    };
+    assert!(!id_of(1, "mia@example.com").contains("mia"));
+    assert_eq!(id_of(1, "mia@example.com"), id_of(1, "Mia@Example.com"));
+    assert_ne!(id_of(1, "mia@example.com"), id_of(1, "ada@example.com"));
+    assert_ne!(id_of(1, "mia@example.com"), id_of(2, "mia@example.com"));
 }
 
 #[test]

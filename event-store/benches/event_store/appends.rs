@@ -6,6 +6,9 @@
 //!   `append` sends after each commit (to tell the two costs apart);
 //! - `careops read + append`: `read_stream` then the same append, the shape of cqrs-es'
 //!   `execute` (load the aggregate, then commit) for a like-for-like peer comparison;
+//! - `careops append, personal data`: the same append with one personal field (`notes`) of
+//!   a new data subject each time, the worst case of crypto-shredding (a key created, then
+//!   the field encrypted; two statements);
 //! - `ceiling`: `BEGIN; INSERT …; COMMIT` of an equally sized row into the same events
 //!   table, one prepared statement, no version logic;
 //! - `postgres-es`: `CqrsFramework::execute` on a new aggregate id per command.
@@ -31,15 +34,17 @@ pub enum System {
     CareOps,
     CareOpsNoWakeup,
     CareOpsReadAppend,
+    CareOpsPersonal,
     Ceiling,
     PostgresEs,
 }
 
 impl System {
-    pub const ALL: [System; 5] = [
+    pub const ALL: [System; 6] = [
         System::CareOps,
         System::CareOpsNoWakeup,
         System::CareOpsReadAppend,
+        System::CareOpsPersonal,
         System::Ceiling,
         System::PostgresEs,
     ];
@@ -49,6 +54,7 @@ impl System {
             System::CareOps => "careops append (NoStream)",
             System::CareOpsNoWakeup => "careops append_in, no wake-up",
             System::CareOpsReadAppend => "careops read_stream + append",
+            System::CareOpsPersonal => "careops append, personal data",
             System::Ceiling => "ceiling: BEGIN; INSERT; COMMIT",
             System::PostgresEs => "postgres-es 0.5 execute",
         }
@@ -79,7 +85,13 @@ struct Input {
 impl Systems {
     fn input(&self, system: System, n: u64) -> anyhow::Result<Input> {
         let id = Uuid::now_v7();
-        let event = NewEvent::new("BookingCreated", 1, booking_payload(n));
+        let mut event = NewEvent::new("BookingCreated", 1, booking_payload(n));
+        if system == System::CareOpsPersonal {
+            let subject = Uuid::now_v7();
+            event.data["contact_id"] = serde_json::json!(subject);
+            event.data["notes"] = serde_json::json!("prefers the window seat");
+            event = event.with_personal_fields(subject, ["notes"]);
+        }
         Ok(match system {
             System::PostgresEs => Input {
                 stream_id: id.to_string(),
@@ -96,7 +108,7 @@ impl Systems {
 
     async fn run_one(&self, system: System, input: Input) -> anyhow::Result<()> {
         match system {
-            System::CareOps => {
+            System::CareOps | System::CareOpsPersonal => {
                 self.store
                     .append(
                         self.workspace_id,

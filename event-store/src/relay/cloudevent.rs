@@ -92,6 +92,7 @@ mod tests {
                 ..Metadata::default()
             },
             recorded_at: "2026-11-22T10:00:00Z".parse().unwrap(),
+            personal_subjects: Vec::new(),
         }
     }
 

@@ -7,8 +7,13 @@
 //! checkpoint, on the lock's connection so that a relay that lost its lock cannot move it.
 //! When NATS is down it backs off and retries from the checkpoint; JetStream drops the
 //! duplicates of a retried batch by message id, and consumers de-duplicate beyond the window.
+//!
+//! Payloads are published decrypted: a subject's personal data in clear while its key
+//! exists, `{"erased": true}` after. Messages that showed a subject's data are deleted from
+//! the stream once it is erased (see `erasure`), so a later replay does not find it.
 
 pub mod cloudevent;
+mod erasure;
 
 use std::time::Duration;
 
@@ -39,6 +44,8 @@ pub struct RelayConfig {
     pub standby_retry: Duration,
     /// Longest pause between retries while NATS or PostgreSQL is down.
     pub max_backoff: Duration,
+    /// How often the leader deletes erased subjects' published messages from the stream.
+    pub erasure_sweep: Duration,
 }
 
 impl Default for RelayConfig {
@@ -51,6 +58,7 @@ impl Default for RelayConfig {
             duplicate_window: Duration::from_secs(120),
             standby_retry: Duration::from_secs(1),
             max_backoff: Duration::from_secs(10),
+            erasure_sweep: Duration::from_secs(1),
         }
     }
 }
@@ -143,6 +151,8 @@ async fn lead(
     let mut saved: FeedPosition =
         checkpoint::load(&mut *lock_conn, &config.checkpoint_name).await?;
     let mut subscription = store.subscribe(saved, config.batch_size);
+    let mut sweep = tokio::time::interval(config.erasure_sweep);
+    sweep.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         if !stream_ready {
             ensure_stream(jetstream, config).await?;
@@ -150,13 +160,25 @@ async fn lead(
         }
         let batch = tokio::select! {
             _ = stop.cancelled() => return Ok(Leadership::Stopped),
+            _ = sweep.tick() => {
+                match erasure::sweep(lock_conn, jetstream, &config.stream_name).await {
+                    Ok(_) => {}
+                    Err(error @ RelayError::Database(_)) => return Err(error),
+                    // NATS trouble: the next sweep tries again.
+                    Err(error) => tracing::warn!(%error, "deleting erased subjects' messages failed"),
+                }
+                continue;
+            }
             batch = subscription.next_batch() => batch?,
         };
         let Some(last) = batch.last().map(|e| e.feed_position()) else {
             continue;
         };
         match publish_batch(jetstream, config, &batch).await {
-            Ok(()) => {
+            Ok(sequences) => {
+                // Before the checkpoint moves: a crash in between republishes the batch
+                // (same sequences, de-duplicated) and records it again.
+                erasure::record(lock_conn, &config.stream_name, &batch, &sequences).await?;
                 checkpoint::save(lock_conn, &config.checkpoint_name, last).await?;
                 saved = last;
                 backoff.reset();
@@ -197,12 +219,13 @@ async fn ensure_stream(
     Ok(())
 }
 
-/// Sends every event of the batch, then waits for each acknowledgement in order.
+/// Sends every event of the batch, then waits for each acknowledgement in order; returns
+/// the stream sequence of each event's message.
 async fn publish_batch(
     jetstream: &jetstream::Context,
     config: &RelayConfig,
     batch: &[crate::RecordedEvent],
-) -> Result<(), RelayError> {
+) -> Result<Vec<u64>, RelayError> {
     let mut acks = Vec::with_capacity(batch.len());
     for event in batch {
         let mut headers = HeaderMap::new();
@@ -218,10 +241,15 @@ async fn publish_batch(
             .map_err(|e| RelayError::Nats(e.to_string()))?;
         acks.push(ack);
     }
+    let mut sequences = Vec::with_capacity(acks.len());
     for ack in acks {
-        ack.await.map_err(|e| RelayError::Nats(e.to_string()))?;
+        sequences.push(
+            ack.await
+                .map_err(|e| RelayError::Nats(e.to_string()))?
+                .sequence,
+        );
     }
-    Ok(())
+    Ok(sequences)
 }
 
 async fn sleep_or_stop(pause: Duration, stop: &CancellationToken) {
