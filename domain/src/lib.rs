@@ -16,6 +16,7 @@ pub mod conversation;
 pub mod form_request;
 pub mod form_template;
 pub mod inventory;
+pub mod notification;
 pub mod reservation;
 pub mod schedule;
 pub mod service;

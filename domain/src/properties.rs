@@ -386,8 +386,8 @@ fn the_event_table_in_the_docs_lists_every_event_type_exactly() {
     use crate::{
         calendar::CalendarEvent, contact::ContactEvent, conversation::ConversationEvent,
         form_request::FormRequestEvent, form_template::FormTemplateEvent,
-        reservation::ReservationEvent, schedule::ScheduleEvent, service::ServiceEvent,
-        user::UserEvent, workspace::WorkspaceEvent,
+        notification::NotificationEvent, reservation::ReservationEvent, schedule::ScheduleEvent,
+        service::ServiceEvent, user::UserEvent, workspace::WorkspaceEvent,
     };
     let table = include_str!("../EVENTS.md");
     let documented: std::collections::BTreeSet<String> = table
@@ -409,6 +409,7 @@ fn the_event_table_in_the_docs_lists_every_event_type_exactly() {
         FormTemplateEvent::EVENT_TYPES,
         FormRequestEvent::EVENT_TYPES,
         ReservationEvent::EVENT_TYPES,
+        NotificationEvent::EVENT_TYPES,
     ];
     let declared: std::collections::BTreeSet<String> =
         all.concat().into_iter().map(String::from).collect();

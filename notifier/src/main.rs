@@ -1,7 +1,9 @@
 //! `notifier`: sends the emails and SMS that events and timers call for.
 
 use clap::{Parser, Subcommand};
-use service_runtime::{telemetry, ConnectionArgs};
+use notifier::NotifierArgs;
+use service_runtime::secrets::SecretKeyArgs;
+use service_runtime::{shutdown, telemetry, ConnectionArgs};
 
 #[derive(Parser)]
 #[command(
@@ -14,10 +16,32 @@ struct Cli {
     command: Command,
 }
 
+#[derive(clap::Args)]
+struct RunArgs {
+    #[command(flatten)]
+    connections: ConnectionArgs,
+    #[command(flatten)]
+    secret_key: SecretKeyArgs,
+    #[command(flatten)]
+    notifier: NotifierArgs,
+    /// JetStream stream the relay publishes to.
+    #[arg(long, env = "CAREOPS_NATS_STREAM", default_value = "CAREOPS_EVENTS")]
+    nats_stream: String,
+    /// Subject prefix of published events.
+    #[arg(
+        long,
+        env = "CAREOPS_NATS_SUBJECT_PREFIX",
+        default_value = "careops.events"
+    )]
+    nats_subject_prefix: String,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Apply database migrations and exit.
     Migrate(ConnectionArgs),
+    /// Consume events and send notifications until SIGTERM / Ctrl-C.
+    Run(Box<RunArgs>),
 }
 
 #[tokio::main]
@@ -29,6 +53,18 @@ async fn main() -> anyhow::Result<()> {
         Command::Migrate(args) => {
             args.open_database().await?;
             tracing::info!("migrations applied");
+        }
+        Command::Run(args) => {
+            let secrets = args.secret_key.secret_box(&args.connections.data_dir)?;
+            let config = args.notifier.config(
+                &args.connections.data_dir,
+                secrets,
+                &args.nats_stream,
+                &args.nats_subject_prefix,
+            )?;
+            let connections = args.connections.open().await?;
+            let stop = shutdown::on_signal();
+            notifier::run(config, connections.pool, connections.nats, stop).await?;
         }
     }
     Ok(())

@@ -11,6 +11,7 @@ use domain::conversation::ConversationEvent;
 use domain::form_request::FormRequestEvent;
 use domain::form_template::FormTemplateEvent;
 use domain::inventory::InventoryEvent;
+use domain::notification::NotificationEvent;
 use domain::schedule::ScheduleEvent;
 use domain::service::ServiceEvent;
 use domain::user::UserEvent;
@@ -31,6 +32,7 @@ pub(crate) enum Event {
     Conversation(ConversationEvent),
     FormTemplate(FormTemplateEvent),
     FormRequest(FormRequestEvent),
+    Notification(NotificationEvent),
 }
 
 /// A payload that does not fit its (known) event type.
@@ -79,6 +81,7 @@ pub(crate) fn decode(event: &RecordedEvent, wanted: &[&str]) -> Result<Option<Ev
         "conversation" => typed(ConversationEvent::EVENT_TYPES, event, Event::Conversation),
         "form_template" => typed(FormTemplateEvent::EVENT_TYPES, event, Event::FormTemplate),
         "form_request" => typed(FormRequestEvent::EVENT_TYPES, event, Event::FormRequest),
+        "notification" => typed(NotificationEvent::EVENT_TYPES, event, Event::Notification),
         _ => Ok(None),
     }
 }
