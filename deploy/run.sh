@@ -3,7 +3,12 @@
 # Start the whole CareOps system on this machine: find or start PostgreSQL and NATS (see
 # deploy/lib/local-services.sh), build the release binaries, apply the migrations, serve.
 #
-#   deploy/run.sh [ARGS...]    ARGS go to `command-api serve`
+#   deploy/run.sh [--demo] [ARGS...]    ARGS go to `command-api serve`
+#
+# One process runs everything: the HTTP API, the relay to NATS, every projection and the
+# notifier (file transport by default: emails and SMS land in $CAREOPS_DATA_DIR/outbox).
+# `--demo` (or CAREOPS_DEMO=1) also creates the seed's demo business "Urban Glow" (slug
+# `urbanglow`) unless it exists, and prints the owner's login.
 #
 # Environment: see the configuration table in README.md.
 set -euo pipefail
@@ -22,6 +27,8 @@ cd "$root"
 
 export CAREOPS_HTTP_PORT=${CAREOPS_HTTP_PORT:-8080}
 export CAREOPS_DATA_DIR=${CAREOPS_DATA_DIR:-$root/.data}
+# Links in emails (manage/cancel, forms) point at this instance unless told otherwise.
+export CAREOPS_PUBLIC_BASE_URL=${CAREOPS_PUBLIC_BASE_URL:-http://127.0.0.1:$CAREOPS_HTTP_PORT}
 if careops_tcp_open 127.0.0.1 "$CAREOPS_HTTP_PORT"; then
   careops_die "something already listens on port $CAREOPS_HTTP_PORT; stop it or set CAREOPS_HTTP_PORT"
 fi
@@ -43,9 +50,8 @@ fi
 
 careops_sqlx_offline
 
-# The processes of the system. Today command-api serves the HTTP API and runs the relay to NATS
-# and the projections in the same process; the notifier joins with its issue, and the all-in-one
-# issue folds every part into the one process started here.
+# The all-in-one process: command-api runs the API, the relay, the projections and the
+# notifier (each can be switched off and run as its own binary: see deploy/README.md).
 binaries=(command-api)
 
 build_args=(build --release)
@@ -69,5 +75,6 @@ careops:   API     $base/api/v1
 careops:   docs    $base/docs
 careops:   health  $base/health   (readiness: $base/ready)
 careops:   data    $CAREOPS_DATA_DIR
+careops:   outbox  ${CAREOPS_OUTBOX_DIR:-$CAREOPS_DATA_DIR/outbox}   (emails and SMS of the file transport)
 EOF
 exec "$command_api" serve "$@"

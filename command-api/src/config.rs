@@ -29,6 +29,9 @@ pub struct ServeConfig {
     pub secret_key: SecretKeyArgs,
     #[command(flatten)]
     pub rate_limits: RateLimitConfig,
+    /// Secrets of the inbound webhooks (`CAREOPS_WEBHOOK_SECRET`, `CAREOPS_TWILIO_AUTH_TOKEN`).
+    #[command(flatten)]
+    pub webhooks: crate::routes::webhooks::WebhookConfig,
     /// Run the read-model projections in this process (the all-in-one setup); production
     /// runs them apart with `projections run`.
     #[arg(long, env = "CAREOPS_RUN_PROJECTIONS", default_value_t = true, action = clap::ArgAction::Set)]
@@ -36,6 +39,17 @@ pub struct ServeConfig {
     /// Run a NATS relay candidate in this process (one instance publishes at a time).
     #[arg(long, env = "CAREOPS_RELAY", default_value_t = true, action = clap::ArgAction::Set)]
     pub relay: bool,
+    /// Run the notifier in this process (the all-in-one setup); production runs it apart
+    /// with `notifier run` (several replicas share its durable consumer).
+    #[arg(long, env = "CAREOPS_RUN_NOTIFIER", default_value_t = true, action = clap::ArgAction::Set)]
+    pub run_notifier: bool,
+    /// The notifier's providers and settings (used when `run_notifier` is on).
+    #[command(flatten)]
+    pub notifier: notifier::NotifierArgs,
+    /// Create the seed's demo business ("Urban Glow", `/book/urbanglow`) once the API
+    /// listens, unless it exists, and print the owner's login.
+    #[arg(long, env = "CAREOPS_DEMO", default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    pub demo: bool,
     /// JetStream stream the relay publishes to.
     #[arg(long, env = "CAREOPS_NATS_STREAM", default_value = "CAREOPS_EVENTS")]
     pub nats_stream: String,
@@ -55,6 +69,7 @@ impl std::fmt::Debug for ServeConfig {
             .field("http_host", &self.http_host)
             .field("http_port", &self.http_port)
             .field("jwt_secret", &self.jwt_secret.as_ref().map(|_| "<set>"))
+            .field("webhooks", &self.webhooks)
             .field("relay", &self.relay)
             .field("nats_stream", &self.nats_stream)
             .finish_non_exhaustive()

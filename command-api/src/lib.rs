@@ -8,6 +8,7 @@ pub mod auth;
 pub mod clock;
 pub mod command;
 pub mod config;
+pub mod demo;
 pub mod http;
 pub mod openapi;
 pub mod routes;

@@ -18,7 +18,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Serve the API (the default).
-    Serve(ServeConfig),
+    Serve(Box<ServeConfig>),
     /// Apply database migrations and exit.
     Migrate(ConnectionArgs),
 }
@@ -34,10 +34,10 @@ async fn main() -> anyhow::Result<()> {
             tracing::info!("migrations applied");
             Ok(())
         }
-        Some(Command::Serve(config)) => serve(config).await,
+        Some(Command::Serve(config)) => serve(*config).await,
         // No subcommand: serve, configured from the environment.
         None => match Cli::parse_from(["command-api", "serve"]).command {
-            Some(Command::Serve(config)) => serve(config).await,
+            Some(Command::Serve(config)) => serve(*config).await,
             _ => unreachable!("`serve` parses as the serve command"),
         },
     }

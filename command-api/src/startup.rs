@@ -35,6 +35,8 @@ pub struct AppState {
     pub clock: Clock,
     /// The largest accepted request body.
     pub max_body_bytes: usize,
+    /// Secrets of the inbound webhooks.
+    pub webhooks: crate::routes::webhooks::WebhookConfig,
 }
 
 pub struct Application {
@@ -57,6 +59,7 @@ impl Application {
             secrets: config.secret_key.secret_box(&config.connections.data_dir)?,
             clock: Clock::default(),
             max_body_bytes: config.max_body_bytes,
+            webhooks: config.webhooks.clone(),
         };
         let address = format!("{}:{}", config.http_host, config.http_port);
         let listener = TcpListener::bind(&address)
@@ -120,6 +123,43 @@ impl Application {
                 }
             })
         });
+        let notifier = if self.config.run_notifier {
+            let config = self.config.notifier.config(
+                &self.config.connections.data_dir,
+                self.state.secrets.clone(),
+                &self.config.nats_stream,
+                &self.config.nats_subject_prefix,
+            )?;
+            tracing::info!(outbox = %config.outbox_dir.display(), "running the notifier in this process");
+            let pool = self.state.store.pool().clone();
+            let nats = self.state.nats.clone();
+            let stop = stop.clone();
+            Some(tokio::spawn(async move {
+                if let Err(error) = notifier::run(config, pool, nats, stop).await {
+                    tracing::error!(%error, "notifier stopped");
+                }
+            }))
+        } else {
+            None
+        };
+        let demo = self.config.demo.then(|| {
+            let base = format!("http://127.0.0.1:{}", self.port());
+            let data_dir = self.config.connections.data_dir.clone();
+            tokio::spawn(async move {
+                match crate::demo::ensure(&base, &data_dir).await {
+                    Ok(login) => {
+                        let what = if login.created { "created" } else { "already there" };
+                        tracing::info!(slug = crate::demo::SLUG, "demo business {what}");
+                        println!(
+                            "careops: demo \"Urban Glow\" {what}: public page data {base}/api/v1/public/{}\n\
+                             careops:   owner login  email {}  password {}",
+                            crate::demo::SLUG, login.email, login.password
+                        );
+                    }
+                    Err(error) => tracing::error!(%error, "the demo business could not be created"),
+                }
+            })
+        });
         let shutdown = stop.clone();
         let server = axum::serve(
             self.listener,
@@ -135,11 +175,17 @@ impl Application {
             }
         }
         stop.cancel();
+        if let Some(demo) = demo {
+            demo.abort();
+        }
         if let Some(relay) = relay {
             relay.await.ok();
         }
         if let Some(projections) = projections {
             projections.await.ok();
+        }
+        if let Some(notifier) = notifier {
+            notifier.await.ok();
         }
         Ok(())
     }

@@ -474,3 +474,27 @@ async fn contacts_are_unique_by_email_in_a_workspace_and_can_change_it(pool: PgP
         .unwrap();
     assert_error(foreign, StatusCode::NOT_FOUND, "not_found").await;
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_public_apis_own_path_words_are_never_a_workspaces_slug(pool: PgPool) {
+    let app = spawn(pool).await;
+    let owner = json!({"name": "Fiona Forms", "email": "fiona@forms.example", "password": "correct horse battery"});
+    let response = app
+        .post(
+            "/onboarding/workspaces",
+            None,
+            &json!({"name": "Forms", "slug": "forms", "timezone": "Europe/London", "owner": owner}),
+        )
+        .await;
+    assert_error(response, StatusCode::CONFLICT, "slug_taken").await;
+    let response = app
+        .post(
+            "/onboarding/workspaces",
+            None,
+            &json!({"name": "Forms", "timezone": "Europe/London", "owner": owner}),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["workspace"]["slug"], "forms-2");
+}

@@ -93,7 +93,7 @@ impl ProjectionName {
             ProjectionName::Inbox => &["conversation", "contact"],
             ProjectionName::Inventory => &["inventory"],
             ProjectionName::Forms => &["form_template", "form_request", "contact"],
-            ProjectionName::Alerts => &["inventory"],
+            ProjectionName::Alerts => &["inventory", "workspace", "notification"],
         }
     }
 
@@ -152,6 +152,12 @@ impl ProjectionName {
             }
             (ProjectionName::Alerts, Event::Inventory(ev)) => {
                 projection::alerts::apply_inventory(conn, s, e, ev).await?
+            }
+            (ProjectionName::Alerts, Event::Workspace(ev)) => {
+                projection::alerts::apply_workspace(conn, s, e, ev).await?
+            }
+            (ProjectionName::Alerts, Event::Notification(ev)) => {
+                projection::alerts::apply_notification(conn, s, e, ev).await?
             }
             _ => {}
         }

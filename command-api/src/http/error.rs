@@ -170,6 +170,7 @@ impl From<AppendError> for ApiError {
                 "version_conflict",
                 format!("{stream_id} was changed by another request; retry"),
             ),
+            AppendError::Erased { .. } => ApiError::not_found("contact"),
             AppendError::Invalid(reason) => ApiError::internal(reason),
             AppendError::Store(store) => store.into(),
         }

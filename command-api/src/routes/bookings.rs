@@ -20,7 +20,7 @@ use domain::booking_flow::{
 use domain::calendar::{CalendarAggregate, CalendarKey};
 use domain::contact::{self, Contact, ContactAggregate};
 use domain::inventory::{self, InventoryAggregate};
-use domain::reservation::{ReservationAggregate, ReservationKey};
+use domain::reservation::ReservationKey;
 use domain::schedule::{self, ScheduleAggregate};
 use domain::service::{self, ItemQuantity, Service, ServiceAggregate};
 use domain::user::{self, User, UserAggregate};
@@ -30,11 +30,12 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::auth::Actor;
-use crate::command::{fold, read_owned, Unit};
+use crate::command::{fold, read_owned, SideWrite, Unit};
 use crate::execute;
 use crate::http::{
     command_response, ApiError, ApiJson, ApiPath, ApiResult, IfMatch, OptionalJson, RequestId,
 };
+use crate::routes::contact_match;
 use crate::routes::onboarding::load_workspace;
 use crate::startup::AppState;
 
@@ -162,11 +163,45 @@ pub async fn place(
     workspace: &Workspace,
     placement: &Placement,
 ) -> ApiResult<BookingView> {
+    // Read ahead, in one round trip, the streams known before the service is: the service,
+    // the chosen staff member and their schedule, the customer's contact or email holder.
+    let mut ahead = vec![service::stream_id(placement.service_id)];
+    if let Some(staff_id) = placement.staff_id {
+        ahead.push(user::stream_id(staff_id));
+        ahead.push(schedule::stream_id(staff_id));
+    }
+    match &placement.customer {
+        CustomerInput::Known(id) => ahead.push(contact::stream_id(*id)),
+        CustomerInput::Details {
+            email: Some(email), ..
+        } => ahead.push(
+            ReservationKey::ContactEmail {
+                workspace_id: workspace.id,
+                email: email.clone(),
+            }
+            .stream_id(),
+        ),
+        CustomerInput::Details { .. } => {}
+    }
+    unit.prefetch(&ahead).await?;
     let service = unit
         .load::<ServiceAggregate>(&service::stream_id(placement.service_id))
         .await?
         .filter(|s| s.workspace_id == workspace.id)
         .ok_or_else(|| ApiError::not_found("service"))?;
+    // Second round trip: the stock the service uses and, with a chosen staff member, the
+    // calendar days the booking falls on.
+    let mut ahead: Vec<String> = service
+        .definition
+        .inventory
+        .iter()
+        .map(|n| inventory::stream_id(n.item_id))
+        .collect();
+    if let Some(staff_id) = placement.staff_id {
+        let keys = calendar_keys_for(staff_id, placement.start, &service, workspace.timezone);
+        ahead.extend(keys.iter().map(CalendarKey::stream_id));
+    }
+    unit.prefetch(&ahead).await?;
     let inventory =
         load_inventory(unit, service.definition.inventory.iter().map(|n| n.item_id)).await?;
 
@@ -187,17 +222,9 @@ pub async fn place(
             let mut email_reservation = Default::default();
             let mut found = None;
             if let Some(email) = email {
-                let key = ReservationKey::ContactEmail {
-                    workspace_id: workspace.id,
-                    email: email.clone(),
-                };
-                email_reservation = unit.load::<ReservationAggregate>(&key.stream_id()).await?;
-                if let Some(holder) = email_reservation.holder {
-                    found = unit
-                        .load::<ContactAggregate>(&contact::stream_id(holder))
-                        .await?
-                        .filter(|c| !c.erased);
-                }
+                let matched = contact_match::find_by_email(unit, workspace.id, email).await?;
+                email_reservation = matched.reservation;
+                found = matched.contact;
             }
             existing_contact = found;
             match &existing_contact {
@@ -369,13 +396,19 @@ pub async fn create_booking(
         },
         now: state.clock.now(),
     };
+    // Every customer gets a manage/cancel link in the confirmation email, also when the
+    // salon booked for them.
+    let (_, manage_token) =
+        crate::routes::public::manage_link(&state, placement.booking_id, actor.workspace_id)?;
     let (view, outcome) = execute!(
         state.store,
         actor.workspace_id,
         &actor.metadata(&request_id),
         |unit| {
             let workspace = load_workspace(unit, actor.workspace_id).await?;
-            place(unit, &workspace, &placement).await
+            let view = place(unit, &workspace, &placement).await?;
+            unit.side_write(SideWrite::ManageToken(manage_token.clone()));
+            Ok::<_, ApiError>(view)
         }
     );
     Ok(command_response(

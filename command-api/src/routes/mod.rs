@@ -3,16 +3,24 @@
 pub mod audit;
 pub mod auth;
 pub mod bookings;
+pub mod contact_match;
 pub mod contacts;
+pub mod conversations;
+pub mod forms;
 pub mod health;
+pub mod inbound;
 pub mod inventory;
 pub mod onboarding;
 pub mod public;
+pub mod public_forms;
+pub mod public_messages;
 pub mod queries;
 pub mod services;
 pub mod staff;
 pub mod staff_members;
 pub mod views;
+pub mod webhooks;
+pub mod workspace;
 
 use axum::Router;
 
@@ -31,7 +39,13 @@ pub fn router(state: AppState) -> Router {
         .merge(public::routes())
         .merge(queries::routes())
         .merge(audit::routes())
-        .merge(contacts::routes());
+        .merge(contacts::routes())
+        .merge(conversations::routes())
+        .merge(webhooks::routes())
+        .merge(public_messages::routes())
+        .merge(forms::routes())
+        .merge(public_forms::routes())
+        .merge(workspace::routes());
     let api = api
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

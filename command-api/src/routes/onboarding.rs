@@ -191,6 +191,12 @@ pub async fn create_workspace(
 /// slug made from the name.
 pub async fn free_slug(unit: &mut Unit, base: &Slug, requested: bool) -> ApiResult<Slug> {
     if requested {
+        if base.is_reserved() {
+            return Err(ApiError::conflict(
+                "slug_taken",
+                format!("the address {base} is reserved"),
+            ));
+        }
         let key = ReservationKey::Slug(base.clone());
         if unit
             .load::<ReservationAggregate>(&key.stream_id())
@@ -216,7 +222,7 @@ pub async fn free_slug(unit: &mut Unit, base: &Slug, requested: bool) -> ApiResu
     candidates
         .into_iter()
         .zip(holders)
-        .find(|(_, r)| r.holder.is_none())
+        .find(|(slug, r)| r.holder.is_none() && !slug.is_reserved())
         .map(|(slug, _)| slug)
         .ok_or_else(|| {
             ApiError::conflict(

@@ -39,7 +39,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// The active workspace behind a public slug.
-async fn active_workspace(unit: &mut Unit, slug: &str) -> ApiResult<Workspace> {
+pub(crate) async fn active_workspace(unit: &mut Unit, slug: &str) -> ApiResult<Workspace> {
     let not_found = || ApiError::not_found("booking page");
     let slug = Slug::parse(slug).map_err(|_| not_found())?;
     let holder = unit
@@ -53,7 +53,8 @@ async fn active_workspace(unit: &mut Unit, slug: &str) -> ApiResult<Workspace> {
         .ok_or_else(not_found)
 }
 
-fn metadata(request_id: &str) -> event_store::Metadata {
+/// Event metadata of a request by the public (no actor).
+pub(crate) fn metadata(request_id: &str) -> event_store::Metadata {
     event_store::Metadata {
         actor_role: Some("public".into()),
         correlation_id: Some(request_id.to_string()),
@@ -293,17 +294,14 @@ pub async fn book(
         source: BookingSource::Public,
         now: state.clock.now(),
     };
-    let manage_token = new_token();
     let workspace_id = active_workspace(&mut Unit::new(state.store.clone()), &slug)
         .await?
         .id;
+    let (manage_token, sealed) = manage_link(&state, placement.booking_id, workspace_id)?;
     let (view, outcome) = execute!(state.store, workspace_id, &metadata(&request_id), |unit| {
         let ws = active_workspace(unit, &slug).await?;
         let view = place(unit, &ws, &placement).await?;
-        unit.side_write(SideWrite::ManageToken {
-            booking_id: view.id,
-            token_hash: token_hash(&manage_token),
-        });
+        unit.side_write(SideWrite::ManageToken(sealed.clone()));
         Ok(view)
     });
     let body = PublicBooking {
@@ -424,4 +422,23 @@ pub async fn cancel(
         "end": view.end(),
     });
     Ok(command_response(StatusCode::OK, &body, outcome.as_ref()))
+}
+
+/// A new booking's manage token, and its sealed hand-over for the confirmation email's
+/// manage/cancel link (the token is answered to the public booking page only).
+pub fn manage_link(
+    state: &AppState,
+    booking_id: Uuid,
+    workspace_id: Uuid,
+) -> ApiResult<(String, service_runtime::manage_tokens::SealedManageToken)> {
+    let token = new_token();
+    let sealed = service_runtime::manage_tokens::seal_manage_token(
+        &state.secrets,
+        booking_id,
+        workspace_id,
+        &token,
+        token_hash(&token),
+    )
+    .map_err(ApiError::internal)?;
+    Ok((token, sealed))
 }

@@ -328,19 +328,23 @@ pub async fn list_templates(
     ))
 }
 
-/// `GET /forms/templates/{id}`.
+/// `GET /forms/templates/{id}`, with its `ETag` (for `If-Match` on `PUT`).
 #[utoipa::path(get, path = "/api/v1/forms/templates/{id}", tag = "forms", params(("id" = Uuid, Path, description = "template id")),
-    responses((status = 200, body = Object), (status = 404, body = crate::openapi::ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = query::forms::FormTemplateView), (status = 403, body = crate::openapi::ErrorBody),
+              (status = 404, body = crate::openapi::ErrorBody)), security(("bearer" = [])))]
 pub async fn get_template(
     State(state): State<AppState>,
     actor: Actor,
     ApiPath(id): ApiPath<Uuid>,
-) -> ApiResult<Json<query::forms::FormTemplateView>> {
+) -> ApiResult<axum::response::Response> {
     actor.require(Permission::Forms)?;
-    query::forms::get_template(state.store.pool(), &scope(&actor), id)
+    let view = query::forms::get_template(state.store.pool(), &scope(&actor), id)
         .await?
-        .map(Json)
-        .ok_or_else(|| ApiError::not_found("form template"))
+        .ok_or_else(|| ApiError::not_found("form template"))?;
+    Ok(crate::http::with_etag(
+        &view,
+        u64::try_from(view.version).unwrap_or(0),
+    ))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

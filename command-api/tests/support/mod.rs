@@ -31,8 +31,17 @@ pub fn nats_url() -> String {
     std::env::var("NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".into())
 }
 
+/// Keys of the test apps' inbound webhooks.
+pub const TEST_WEBHOOK_SECRET: &str = "test-webhook-secret";
+pub const TEST_TWILIO_AUTH_TOKEN: &str = "test-twilio-auth-token";
+
 pub async fn spawn(pool: PgPool) -> TestApp {
-    let config = ServeConfig {
+    spawn_with(pool, |_| {}).await
+}
+
+/// [`spawn`], with the test configuration changed by `configure` first.
+pub async fn spawn_with(pool: PgPool, configure: impl FnOnce(&mut ServeConfig)) -> TestApp {
+    let mut config = ServeConfig {
         connections: ConnectionArgs {
             database_url: String::new(),
             nats_url: nats_url(),
@@ -51,11 +60,20 @@ pub async fn spawn(pool: PgPool) -> TestApp {
             login_per_ip_per_minute: 1000,
             public_per_ip_per_minute: 1000,
         },
+        webhooks: command_api::routes::webhooks::WebhookConfig {
+            inbound_webhook_secret: Some(TEST_WEBHOOK_SECRET.into()),
+            inbound_twilio_auth_token: Some(TEST_TWILIO_AUTH_TOKEN.into()),
+            public_api_url: None,
+        },
         relay: false,
         run_projections: true,
+        demo: false,
+        run_notifier: false,
+        notifier: default_notifier_args(),
         nats_stream: "UNUSED".into(),
         nats_subject_prefix: "unused".into(),
     };
+    configure(&mut config);
     let nats = async_nats::connect(nats_url())
         .await
         .expect("NATS is running");
@@ -139,6 +157,47 @@ impl TestApp {
         }
     }
 
+    /// Invites a staff member with `permissions` and logs them in (the password taken from
+    /// the invitation hand-over): their user id and access token.
+    pub async fn staff_member(
+        &self,
+        owner_token: &str,
+        email: &str,
+        permissions: Value,
+    ) -> (String, String) {
+        let invited = self
+            .post(
+                "/staff",
+                Some(owner_token),
+                &json!({"name": "Sam Staff", "email": email, "permissions": permissions}),
+            )
+            .await;
+        assert_eq!(invited.status(), StatusCode::CREATED);
+        let id = invited.json::<Value>().await.unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let password = service_runtime::secrets::take_invitation_password(
+            &self.pool,
+            &service_runtime::secrets::SecretBox::from_base64(TEST_SECRET_KEY).unwrap(),
+            id.parse().unwrap(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+        let login: Value = self
+            .post(
+                "/auth/login",
+                None,
+                &json!({"email": email, "password": password}),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        (id, login["access_token"].as_str().unwrap().to_string())
+    }
+
     pub async fn event_count(&self) -> i64 {
         sqlx::query_scalar("select count(*) from events")
             .fetch_one(&self.pool)
@@ -171,4 +230,14 @@ pub fn user_id_of(token: &str) -> String {
     )
     .expect("JSON claims");
     claims["sub"].as_str().expect("sub").to_string()
+}
+
+/// The notifier's settings as flags and environment give them (it is not run here).
+fn default_notifier_args() -> notifier::NotifierArgs {
+    #[derive(clap::Parser)]
+    struct Flags {
+        #[command(flatten)]
+        args: notifier::NotifierArgs,
+    }
+    <Flags as clap::Parser>::parse_from(["careops"]).args
 }

@@ -5,6 +5,11 @@ use serde::{Deserialize, Serialize};
 use super::string_value;
 use crate::DomainError;
 
+/// Path words of the public API that cannot be workspace slugs.
+const RESERVED: &[&str] = &[
+    "forms", "bookings", "book", "api", "admin", "public", "webhooks",
+];
+
 /// Lower-case ASCII letters, digits and single hyphens; 3 to 63 characters.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -47,6 +52,13 @@ impl Slug {
         Slug::parse(out).ok()
     }
 
+    /// Whether the slug is one of the public API's own path words (`/public/forms/{token}`,
+    /// `/public/bookings/{id}/cancel`), which a workspace cannot use. Kept apart from
+    /// [`Slug::parse`] so that stored events always read back.
+    pub fn is_reserved(&self) -> bool {
+        RESERVED.contains(&self.0.as_str())
+    }
+
     /// The same slug with a numeric suffix, to make it unique (`urban-glow-2`).
     pub fn with_suffix(&self, n: u32) -> Self {
         let mut base = self.0.clone();
@@ -84,5 +96,17 @@ mod tests {
             assert_eq!(Slug::parse(bad).unwrap_err().field(), Some("slug"), "{bad}");
         }
         assert!(Slug::parse("urban-glow-2").is_ok());
+    }
+}
+
+#[cfg(test)]
+mod reserved_tests {
+    use super::*;
+
+    #[test]
+    fn the_public_apis_path_words_are_reserved_and_other_slugs_are_not() {
+        assert!(Slug::parse("forms").unwrap().is_reserved());
+        assert!(Slug::parse("bookings").unwrap().is_reserved());
+        assert!(!Slug::parse("urbanglow").unwrap().is_reserved());
     }
 }

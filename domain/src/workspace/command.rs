@@ -41,6 +41,19 @@ pub struct ActivateWorkspace {
     pub has_staff_with_availability: bool,
 }
 
+/// Record the workspace's new delivery providers (their secrets are stored apart).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChangeIntegrations {
+    pub email: Option<super::EmailIntegration>,
+    pub sms: Option<super::SmsIntegration>,
+}
+
+/// Hide an alert from the dashboard. The caller checked that the alert is the workspace's.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DismissAlert {
+    pub alert_id: Uuid,
+}
+
 commands!(
     /// Every workspace intent.
     WorkspaceCommand {
@@ -48,5 +61,7 @@ commands!(
         UpdateProfile(UpdateWorkspaceProfile),
         ChangeSettings(ChangeSettings),
         Activate(ActivateWorkspace),
+        ChangeIntegrations(ChangeIntegrations),
+        DismissAlert(DismissAlert),
     }
 );

@@ -49,6 +49,17 @@ pub fn decide(
                 settings: c.settings.clone(),
             }])
         }
+        (Some(ws), WorkspaceCommand::ChangeIntegrations(c)) => {
+            Ok(vec![WorkspaceEvent::IntegrationsChanged {
+                workspace_id: ws.id,
+                email: c.email.clone(),
+                sms: c.sms.clone(),
+            }])
+        }
+        (Some(ws), WorkspaceCommand::DismissAlert(c)) => Ok(vec![WorkspaceEvent::AlertDismissed {
+            workspace_id: ws.id,
+            alert_id: c.alert_id,
+        }]),
         (Some(ws), WorkspaceCommand::Activate(c)) => {
             if ws.is_active() {
                 return Err(DomainError::transition("the workspace is already active"));
@@ -117,6 +128,10 @@ pub fn evolve(state: State, event: &WorkspaceEvent) -> State {
             settings: settings.clone(),
             ..ws
         }),
+        (
+            Some(ws),
+            WorkspaceEvent::IntegrationsChanged { .. } | WorkspaceEvent::AlertDismissed { .. },
+        ) => Some(ws),
         (Some(ws), WorkspaceEvent::WorkspaceActivated { .. }) => Some(Workspace {
             status: WorkspaceStatus::Active,
             ..ws

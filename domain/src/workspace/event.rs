@@ -35,15 +35,46 @@ pub enum WorkspaceEvent {
     WorkspaceActivated {
         workspace_id: Uuid,
     },
+    /// The workspace's own delivery providers changed. Only their kinds and the from-address
+    /// are recorded: keys and passwords live sealed in `workspace_integrations`, never here.
+    IntegrationsChanged {
+        workspace_id: Uuid,
+        email: Option<EmailIntegration>,
+        sms: Option<SmsIntegration>,
+    },
+    /// The owner dismissed an alert of the dashboard.
+    AlertDismissed {
+        workspace_id: Uuid,
+        alert_id: Uuid,
+    },
 }
 
-event_type_list!(WorkspaceEvent: WorkspaceCreated, WorkspaceProfileChanged, WorkspaceSettingsChanged, WorkspaceActivated);
+/// The non-secret part of a workspace's email provider settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmailIntegration {
+    /// `smtp`, `resend` or `sendgrid`.
+    pub provider: String,
+    pub fallback_provider: Option<String>,
+    pub from_address: Email,
+}
+
+/// The non-secret part of a workspace's SMS provider settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SmsIntegration {
+    /// `twilio`.
+    pub provider: String,
+    pub from_number: Phone,
+}
+
+event_type_list!(WorkspaceEvent: WorkspaceCreated, WorkspaceProfileChanged, WorkspaceSettingsChanged, WorkspaceActivated, IntegrationsChanged, AlertDismissed);
 
 impl DomainEvent for WorkspaceEvent {
     event_type_names!(
         WorkspaceCreated,
         WorkspaceProfileChanged,
         WorkspaceSettingsChanged,
-        WorkspaceActivated
+        WorkspaceActivated,
+        IntegrationsChanged,
+        AlertDismissed
     );
 }

@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 pub use command::*;
 pub use decide::{decide, evolve};
-pub use event::WorkspaceEvent;
+pub use event::{EmailIntegration, SmsIntegration, WorkspaceEvent};
 pub use settings::WorkspaceSettings;
 
 use crate::values::{Currency, Email, Name, Phone, Slug, TimeZone};

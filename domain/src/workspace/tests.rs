@@ -231,3 +231,32 @@ fn settings_missing_from_old_events_read_as_defaults() {
     assert_eq!(settings.daily_summary_hour, 9);
     assert_eq!(settings.booking_horizon_days, 60);
 }
+
+#[test]
+fn changing_integrations_records_the_provider_kinds_and_never_a_key() {
+    let email = EmailIntegration {
+        provider: "resend".into(),
+        fallback_provider: Some("smtp".into()),
+        from_address: Email::parse("hello@urbanglow.example").unwrap(),
+    };
+    given::<W>([created()])
+        .when(ChangeIntegrations {
+            email: Some(email.clone()),
+            sms: None,
+        })
+        .then([WorkspaceEvent::IntegrationsChanged {
+            workspace_id: id(1),
+            email: Some(email),
+            sms: None,
+        }]);
+}
+
+#[test]
+fn dismissing_an_alert_records_which_one() {
+    given::<W>([created()])
+        .when(DismissAlert { alert_id: id(9) })
+        .then([WorkspaceEvent::AlertDismissed {
+            workspace_id: id(1),
+            alert_id: id(9),
+        }]);
+}

@@ -88,6 +88,17 @@ pub(crate) async fn apply(
             .execute(conn)
             .await?;
         }
+        // Nothing to show here, but the stream moved on: keep `version` (the ETag) current.
+        WorkspaceEvent::IntegrationsChanged { workspace_id, .. }
+        | WorkspaceEvent::AlertDismissed { workspace_id, .. } => {
+            sqlx::query(&format!(
+                "update {s}.workspaces set version = $2 where workspace_id = $1"
+            ))
+            .bind(workspace_id)
+            .bind(version(e))
+            .execute(conn)
+            .await?;
+        }
     }
     Ok(())
 }

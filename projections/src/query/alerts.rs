@@ -48,7 +48,20 @@ pub async fn open(
     now: DateTime<Utc>,
     page: &PageRequest,
 ) -> Result<Page<AlertView>, QueryError> {
-    let limit = page.limit();
+    let mut alerts = all_open(pool, scope, now).await?;
+    alerts.truncate(usize::try_from(page.limit()).unwrap_or(usize::MAX));
+    Ok(Page {
+        items: alerts,
+        next_cursor: None,
+    })
+}
+
+/// Every open alert of the workspace, newest first.
+pub async fn all_open(
+    pool: &PgPool,
+    scope: &Scope,
+    now: DateTime<Utc>,
+) -> Result<Vec<AlertView>, QueryError> {
     let mut tx = begin(pool, scope.workspace_id).await?;
     let mut alerts: Vec<AlertView> = sqlx::query_as(
         "select id, kind, severity, message, created_at, subject_id from rm_alerts.alerts
@@ -100,9 +113,5 @@ pub async fn open(
     tx.commit().await?;
     alerts.retain(|a| !dismissed.contains(&a.id));
     alerts.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
-    alerts.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-    Ok(Page {
-        items: alerts,
-        next_cursor: None,
-    })
+    Ok(alerts)
 }
