@@ -376,5 +376,33 @@ async fn the_three_seed_flows_run_through_the_all_in_one_process(pool: PgPool) {
         .unwrap();
     assert_eq!(cancelled.status(), StatusCode::OK);
     email_with(&app.outbox, &["<sarah@example.com>", "cancel"]).await;
+
+    // SIGTERM: the process stops taking work, finishes, commits its checkpoints, exits 0.
+    let mut app = app;
+    let status = terminate(&mut app.child, Duration::from_secs(30));
+    assert!(
+        status.success(),
+        "command-api exited with {status} on SIGTERM"
+    );
     let _ = std::fs::remove_dir_all(&app.scratch);
+}
+
+/// Sends SIGTERM and waits (at most `limit`) for the exit status.
+fn terminate(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
+    let sent = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(sent.success());
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            return status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no exit within {limit:?} of SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }

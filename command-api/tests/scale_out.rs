@@ -222,9 +222,9 @@ async fn two_apis_two_notifiers_and_a_projections_process_share_one_system(pool:
     let (port1, port2) = (free_port(), free_port());
     let mut api1 = cluster.start("api1", &api, &["serve"], &api_only(port1));
     let mut api2 = cluster.start("api2", &api, &["serve"], &api_only(port2));
-    let _projections = cluster.start("projections", &binary("projections"), &["run"], &[]);
-    let _notifier1 = cluster.start("notifier1", &binary("notifier"), &["run"], &[]);
-    let _notifier2 = cluster.start("notifier2", &binary("notifier"), &["run"], &[]);
+    let mut projections = cluster.start("projections", &binary("projections"), &["run"], &[]);
+    let mut notifier1 = cluster.start("notifier1", &binary("notifier"), &["run"], &[]);
+    let mut notifier2 = cluster.start("notifier2", &binary("notifier"), &["run"], &[]);
 
     let client = Client::new();
     let base1 = format!("http://127.0.0.1:{port1}");
@@ -433,6 +433,44 @@ async fn two_apis_two_notifiers_and_a_projections_process_share_one_system(pool:
         })
         .count();
     assert_eq!(confirmations, 16);
+    // SIGTERM stops every remaining process gracefully (exit 0) within a bounded time.
+    let mut survivor_process = if survivor_name == "api1" { api1 } else { api2 };
+    for process in [
+        &mut survivor_process,
+        &mut projections,
+        &mut notifier1,
+        &mut notifier2,
+    ] {
+        let sent = Command::new("kill")
+            .args(["-TERM", &process.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(sent.success());
+    }
+    for process in [
+        &mut survivor_process,
+        &mut projections,
+        &mut notifier1,
+        &mut notifier2,
+    ] {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let status = loop {
+            if let Some(status) = process.child.try_wait().expect("wait") {
+                break status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{} did not stop on SIGTERM",
+                process.name
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        assert!(
+            status.success(),
+            "{} exited with {status} on SIGTERM",
+            process.name
+        );
+    }
     let _ = js.delete_stream(&stream).await;
     let _ = js
         .delete_consumer_from_stream(format!("scale_{run}"), &stream)
