@@ -427,6 +427,11 @@ async fn staff_need_the_inbox_permission_and_touch_only_conversations_assigned_t
         )
         .await;
     assert_eq!(assigned.status(), StatusCode::OK);
+    // Reads follow the read models: ask for the assignment to be applied first.
+    let assigned_at = assigned.headers()["x-careops-position"]
+        .to_str()
+        .unwrap()
+        .to_string();
     assert_eq!(
         assigned.json::<Value>().await.unwrap()["assignee"],
         bea_id.as_str()
@@ -453,7 +458,13 @@ async fn staff_need_the_inbox_permission_and_touch_only_conversations_assigned_t
         .await;
     }
     assert_error(
-        app.get(&format!("/conversations/{id}"), Some(&cal)).await,
+        app.client
+            .get(app.url(&format!("/conversations/{id}")))
+            .bearer_auth(&cal)
+            .header("X-CareOps-Min-Position", &assigned_at)
+            .send()
+            .await
+            .unwrap(),
         StatusCode::NOT_FOUND,
         "not_found",
     )
