@@ -206,8 +206,9 @@ async fn the_three_seed_flows_run_through_the_all_in_one_process(pool: PgPool) {
     .await;
 
     // --- Perfect Booking ---
-    let tomorrow = (Utc::now() + chrono::Duration::days(1)).date_naive();
-    let start: DateTime<Utc> = tomorrow.and_hms_opt(14, 0, 0).unwrap().and_utc();
+    // Three days ahead: outside the default 24 h cancellation window whatever the time of day.
+    let visit_day = (Utc::now() + chrono::Duration::days(3)).date_naive();
+    let start: DateTime<Utc> = visit_day.and_hms_opt(14, 0, 0).unwrap().and_utc();
     let booked = call(
         &c,
         c.post(format!("{api}/public/urbanglow/bookings"))
@@ -290,7 +291,7 @@ async fn the_three_seed_flows_run_through_the_all_in_one_process(pool: PgPool) {
             .json(&json!({"weekly": all_day, "exceptions": []})),
     )
     .await;
-    let own_start = tomorrow.and_hms_opt(16, 0, 0).unwrap().and_utc();
+    let own_start = visit_day.and_hms_opt(16, 0, 0).unwrap().and_utc();
     let own = call(
         &c,
         c.post(format!("{api}/bookings"))

@@ -134,7 +134,12 @@ async fn a_booking_confirms_to_the_customer_with_an_ics_and_tells_owner_and_staf
             .unwrap();
     assert!(left.is_none());
 
-    // Each delivery is recorded once, as an event without address or body.
+    // Each delivery is recorded once, as an event without address or body. The file transport's
+    // deliveries of a round are recorded together after the files are written, so wait for it.
+    eventually("four deliveries recorded", WAIT, || async {
+        events_of_type(&env.store, "NotificationSent").await.len() >= 4
+    })
+    .await;
     let sent = events_of_type(&env.store, "NotificationSent").await;
     assert_eq!(sent.len(), 4);
     for event in &sent {
