@@ -48,6 +48,12 @@ struct Args {
     /// Database connections of the API (and of the reference appends).
     #[arg(long, default_value_t = 32)]
     db_connections: u32,
+    /// Leave the read-model projections out of the API process (a diagnostic: what they cost).
+    #[arg(long)]
+    no_projections: bool,
+    /// Leave the NATS relay out of the API process (a diagnostic).
+    #[arg(long)]
+    no_relay: bool,
     /// Also write the result table to this file.
     #[arg(long)]
     markdown: Option<std::path::PathBuf>,
@@ -64,6 +70,8 @@ struct Phase {
     errors: u64,
     elapsed: Duration,
     latency: Histogram<u64>,
+    /// CPU seconds spent during the phase: (this process, PostgreSQL's processes).
+    cpu: (f64, f64),
 }
 
 impl Phase {
@@ -72,6 +80,68 @@ impl Phase {
     }
     fn ms(&self, q: f64) -> f64 {
         self.latency.value_at_quantile(q) as f64 / 1000.0
+    }
+    /// CPU milliseconds per successful booking: (this process, PostgreSQL).
+    fn cpu_ms_per_booking(&self) -> (f64, f64) {
+        let n = self.ok.max(1) as f64;
+        (1000.0 * self.cpu.0 / n, 1000.0 * self.cpu.1 / n)
+    }
+}
+
+/// CPU used so far: by this process, and by the PostgreSQL processes that work for this
+/// benchmark (its database's backends and the server's own background processes, such as
+/// the WAL writer), read from `/proc`. What one booking costs in CPU is a steadier figure
+/// than the rate on a shared 2-core machine: it does not depend on how much of the CPU
+/// other work left to the benchmark.
+#[derive(Debug, Clone, Default)]
+struct CpuSample {
+    own: u64,
+    postgres: std::collections::HashMap<i32, u64>,
+}
+
+const TICKS_PER_SECOND: f64 = 100.0;
+
+fn process_ticks(pid: &str) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let close = stat.rfind(')')?;
+    let fields: Vec<&str> = stat.get(close + 2..)?.split(' ').collect();
+    // utime and stime are fields 14 and 15 of proc(5): 11 and 12 after the command name.
+    let utime: u64 = fields.get(11)?.parse().ok()?;
+    let stime: u64 = fields.get(12)?.parse().ok()?;
+    Some(utime + stime)
+}
+
+async fn cpu_sample(pool: &PgPool) -> CpuSample {
+    let pids: Vec<i32> = sqlx::query_scalar(
+        "select pid from pg_stat_activity
+         where datname = current_database() or backend_type <> 'client backend'",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap_or_default();
+    CpuSample {
+        own: process_ticks("self").unwrap_or(0),
+        postgres: pids
+            .into_iter()
+            .filter_map(|pid| process_ticks(&pid.to_string()).map(|t| (pid, t)))
+            .collect(),
+    }
+}
+
+impl CpuSample {
+    /// CPU seconds from `before` to `self`: (this process, PostgreSQL). A backend that
+    /// started in between counts whole; one that ended in between is lost (the pools keep
+    /// theirs open for the whole run).
+    fn since(&self, before: &CpuSample) -> (f64, f64) {
+        let postgres: u64 = self
+            .postgres
+            .iter()
+            .map(|(pid, t)| t - before.postgres.get(pid).copied().unwrap_or(0).min(*t))
+            .sum();
+        (
+            self.own.saturating_sub(before.own) as f64 / TICKS_PER_SECOND,
+            postgres as f64 / TICKS_PER_SECOND,
+        )
     }
 }
 
@@ -110,8 +180,8 @@ async fn main() -> anyhow::Result<()> {
             inbound_twilio_auth_token: None,
             public_api_url: None,
         },
-        run_projections: true,
-        relay: true,
+        run_projections: !args.no_projections,
+        relay: !args.no_relay,
         demo: false,
         run_notifier: false,
         notifier: default_notifier_args(),
@@ -142,6 +212,7 @@ async fn main() -> anyhow::Result<()> {
     let cursors: Arc<Vec<AtomicU64>> =
         Arc::new((0..args.clients).map(|_| AtomicU64::new(0)).collect());
     let warm = http_phase(
+        &pool,
         &client,
         &base,
         &setup,
@@ -155,6 +226,7 @@ async fn main() -> anyhow::Result<()> {
         warm.ok, args.seconds
     );
     let http = http_phase(
+        &pool,
         &client,
         &base,
         &setup,
@@ -208,6 +280,15 @@ async fn fresh_database(base_url: &str, connections: u32) -> anyhow::Result<PgPo
     sqlx::query(&format!("create database {DB_NAME}"))
         .execute(&mut admin)
         .await?;
+    if std::env::var_os("CAREOPS_BENCH_LOG_STATEMENTS").is_some() {
+        // A diagnostic: every statement of the benchmark's database with its duration, in
+        // the server's log.
+        sqlx::query(&format!(
+            "alter database {DB_NAME} set log_min_duration_statement = 0"
+        ))
+        .execute(&mut admin)
+        .await?;
+    }
     let url = match base_url.rsplit_once('/') {
         Some((server, _)) => format!("{server}/{DB_NAME}"),
         None => bail!("DATABASE_URL has no database part"),
@@ -324,6 +405,7 @@ fn slot_start(first_day: NaiveDate, n: u64) -> DateTime<Utc> {
 }
 
 async fn http_phase(
+    pool: &PgPool,
     client: &Client,
     base: &str,
     setup: &Setup,
@@ -331,6 +413,7 @@ async fn http_phase(
     cursors: &Arc<Vec<AtomicU64>>,
     length: Duration,
 ) -> Phase {
+    let cpu_before = cpu_sample(pool).await;
     let started = Instant::now();
     let deadline = started + length;
     let mut tasks = Vec::new();
@@ -378,12 +461,21 @@ async fn http_phase(
             (ok, errors, latency)
         }));
     }
-    collect("POST /bookings over HTTP (whole stack)", started, tasks).await
+    collect(
+        "POST /bookings over HTTP (whole stack)",
+        started,
+        pool,
+        cpu_before,
+        tasks,
+    )
+    .await
 }
 
 async fn collect(
     name: &'static str,
     started: Instant,
+    pool: &PgPool,
+    cpu_before: CpuSample,
     tasks: Vec<tokio::task::JoinHandle<(u64, u64, Histogram<u64>)>>,
 ) -> Phase {
     let mut phase = Phase {
@@ -392,6 +484,7 @@ async fn collect(
         errors: 0,
         elapsed: Duration::ZERO,
         latency: Histogram::new(3).expect("histogram"),
+        cpu: (0.0, 0.0),
     };
     for task in tasks {
         if let Ok((ok, errors, latency)) = task.await {
@@ -401,6 +494,7 @@ async fn collect(
         }
     }
     phase.elapsed = started.elapsed();
+    phase.cpu = cpu_sample(pool).await.since(&cpu_before);
     phase
 }
 
@@ -451,6 +545,7 @@ async fn append_phase(
     writers: usize,
     length: Duration,
 ) -> Phase {
+    let cpu_before = cpu_sample(store.pool()).await;
     let started = Instant::now();
     let deadline = started + length;
     let workspace_id = Uuid::now_v7();
@@ -514,6 +609,8 @@ async fn append_phase(
     collect(
         "event store: equivalent multi-stream append",
         started,
+        store.pool(),
+        cpu_before,
         tasks,
     )
     .await
@@ -529,17 +626,20 @@ fn report(args: &Args, template: &Template, http: &Phase, reference: &Phase) -> 
         template.events,
         template.bytes
     ));
-    out.push_str("| phase | bookings | bookings/s | p50 ms | p99 ms | max ms | errors |\n|---|---:|---:|---:|---:|---:|---:|\n");
+    out.push_str("| phase | bookings | bookings/s | p50 ms | p99 ms | max ms | errors | CPU ms/booking: bench process | PostgreSQL |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for phase in [http, reference] {
+        let (own, postgres) = phase.cpu_ms_per_booking();
         out.push_str(&format!(
-            "| {} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {} |\n",
+            "| {} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {} | {:.2} | {:.2} |\n",
             phase.name,
             phase.ok,
             phase.rate(),
             phase.ms(0.5),
             phase.ms(0.99),
             phase.latency.max() as f64 / 1000.0,
-            phase.errors
+            phase.errors,
+            own,
+            postgres
         ));
     }
     out.push_str(&format!(
