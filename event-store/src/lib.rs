@@ -38,6 +38,7 @@ mod personal;
 pub mod relay;
 mod store;
 mod subscription;
+mod tail;
 mod upcast;
 mod wakeup;
 

@@ -11,6 +11,7 @@ use crate::envelope::{Metadata, RecordedEvent};
 use crate::error::{AppendError, StoreError};
 use crate::feed::{EventRow, EVENT_COLUMNS};
 use crate::personal::KeyCommit;
+use crate::tail::FeedTail;
 use crate::upcast::Upcasters;
 use crate::wakeup::Wakeup;
 
@@ -24,6 +25,8 @@ pub struct EventStore {
     pool: PgPool,
     upcasters: Arc<Upcasters>,
     wakeup: Wakeup,
+    /// The recent feed, shared by this store's subscriptions (and its clones').
+    tail: Arc<FeedTail>,
 }
 
 impl std::fmt::Debug for EventStore {
@@ -44,6 +47,7 @@ impl EventStore {
             wakeup: Wakeup::new(pool.clone()),
             pool,
             upcasters: Arc::new(upcasters),
+            tail: Arc::default(),
         }
     }
 
@@ -112,6 +116,10 @@ impl EventStore {
 
     pub(crate) fn wakeup(&self) -> &Wakeup {
         &self.wakeup
+    }
+
+    pub(crate) fn tail(&self) -> &FeedTail {
+        &self.tail
     }
 
     /// Reads one stream forward from (excluding) `after_version`; 0 reads it all.

@@ -66,7 +66,10 @@ impl Subscription {
             // Mark wake-ups seen before reading: one arriving during the read triggers
             // another read instead of being lost.
             self.wake.borrow_and_update();
-            let batch = self.store.read_feed(self.position, self.batch_size).await?;
+            let batch = self
+                .store
+                .read_feed_shared(self.position, self.batch_size)
+                .await?;
             if let Some(last) = batch.events.last() {
                 self.position = last.feed_position();
                 return Ok(batch.events);

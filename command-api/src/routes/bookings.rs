@@ -149,6 +149,34 @@ pub struct Placement {
     pub now: DateTime<Utc>,
 }
 
+impl Placement {
+    /// The streams a placement reads that are known before the service is: the service,
+    /// the chosen staff member and their schedule, the customer's contact or email holder.
+    /// A handler reads them ahead in one round trip (with the workspace's stream, see
+    /// [`place`]).
+    pub fn streams_known_up_front(&self, workspace_id: Uuid) -> Vec<String> {
+        let mut ahead = vec![service::stream_id(self.service_id)];
+        if let Some(staff_id) = self.staff_id {
+            ahead.push(user::stream_id(staff_id));
+            ahead.push(schedule::stream_id(staff_id));
+        }
+        match &self.customer {
+            CustomerInput::Known(id) => ahead.push(contact::stream_id(*id)),
+            CustomerInput::Details {
+                email: Some(email), ..
+            } => ahead.push(
+                ReservationKey::ContactEmail {
+                    workspace_id,
+                    email: email.clone(),
+                }
+                .stream_id(),
+            ),
+            CustomerInput::Details { .. } => {}
+        }
+        ahead
+    }
+}
+
 /// Codes after which automatic staff choice tries the next staff member.
 const TRY_NEXT_STAFF: [&str; 3] = [
     "slot_unavailable",
@@ -158,32 +186,17 @@ const TRY_NEXT_STAFF: [&str; 3] = [
 
 /// Loads what a booking of `placement` touches, decides, and records the events in `unit`.
 /// Returns the booking as it will be.
+///
+/// A booking reads its streams in two round trips: those known up front (which the caller
+/// may already have read ahead with the workspace's stream, saving a third), then the stock
+/// and calendar days the service and the start time lead to.
 pub async fn place(
     unit: &mut Unit,
     workspace: &Workspace,
     placement: &Placement,
 ) -> ApiResult<BookingView> {
-    // Read ahead, in one round trip, the streams known before the service is: the service,
-    // the chosen staff member and their schedule, the customer's contact or email holder.
-    let mut ahead = vec![service::stream_id(placement.service_id)];
-    if let Some(staff_id) = placement.staff_id {
-        ahead.push(user::stream_id(staff_id));
-        ahead.push(schedule::stream_id(staff_id));
-    }
-    match &placement.customer {
-        CustomerInput::Known(id) => ahead.push(contact::stream_id(*id)),
-        CustomerInput::Details {
-            email: Some(email), ..
-        } => ahead.push(
-            ReservationKey::ContactEmail {
-                workspace_id: workspace.id,
-                email: email.clone(),
-            }
-            .stream_id(),
-        ),
-        CustomerInput::Details { .. } => {}
-    }
-    unit.prefetch(&ahead).await?;
+    unit.prefetch(&placement.streams_known_up_front(workspace.id))
+        .await?;
     let service = unit
         .load::<ServiceAggregate>(&service::stream_id(placement.service_id))
         .await?
@@ -405,6 +418,9 @@ pub async fn create_booking(
         actor.workspace_id,
         &actor.metadata(&request_id),
         |unit| {
+            let mut ahead = placement.streams_known_up_front(actor.workspace_id);
+            ahead.push(domain::workspace::stream_id(actor.workspace_id));
+            unit.prefetch(&ahead).await?;
             let workspace = load_workspace(unit, actor.workspace_id).await?;
             let view = place(unit, &workspace, &placement).await?;
             unit.side_write(SideWrite::ManageToken(manage_token.clone()));

@@ -299,6 +299,13 @@ pub async fn book(
         .id;
     let (manage_token, sealed) = manage_link(&state, placement.booking_id, workspace_id)?;
     let (view, outcome) = execute!(state.store, workspace_id, &metadata(&request_id), |unit| {
+        // One round trip for the page's slug and workspace and the booking's first streams.
+        let mut ahead = placement.streams_known_up_front(workspace_id);
+        ahead.push(workspace::stream_id(workspace_id));
+        if let Ok(parsed) = Slug::parse(&slug) {
+            ahead.push(ReservationKey::Slug(parsed).stream_id());
+        }
+        unit.prefetch(&ahead).await?;
         let ws = active_workspace(unit, &slug).await?;
         let view = place(unit, &ws, &placement).await?;
         unit.side_write(SideWrite::ManageToken(sealed.clone()));

@@ -127,6 +127,13 @@ async fn try_lead(
         return Ok(Leadership::NotLeader);
     }
     tracing::info!(stream = %config.stream_name, "relay took the lead");
+    // The relay's bookkeeping (the checkpoint, the erasure index) commits asynchronously:
+    // what a crash loses of it is a batch published again, which JetStream and every
+    // consumer de-duplicate by event id, and which is then recorded again. A WAL flush wait
+    // per batch would slow the relay and take disk time from the commands' durable commits.
+    sqlx::query("set synchronous_commit = off")
+        .execute(&mut lock_conn)
+        .await?;
 
     let result = lead(store, jetstream, config, stop, backoff, &mut lock_conn).await;
     // Unlock explicitly on a clean stop; on errors, closing the connection releases it.
