@@ -2,6 +2,7 @@
 //! ids and the position header.
 
 pub mod error;
+pub mod fallback;
 pub mod idempotency;
 pub mod if_match;
 pub mod json;
