@@ -95,13 +95,8 @@ pub async fn create_workspace(
 
     let workspace_id = Uuid::now_v7();
     let owner_id = Uuid::now_v7();
-    let metadata = event_store::Metadata {
-        actor_id: Some(owner_id),
-        actor_role: Some("owner".into()),
-        correlation_id: Some(request_id.clone()),
-        request_id: Some(request_id),
-        causation_id: None,
-    };
+    // The new owner issues the command that creates them (there is no token yet).
+    let metadata = crate::http::request_id::command_metadata(&request_id, Some(owner_id), "owner");
     let (workspace, outcome) = execute!(state.store, workspace_id, &metadata, |unit| {
         let email_key = ReservationKey::UserEmail(owner_email.clone());
         let email_holder = unit

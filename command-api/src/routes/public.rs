@@ -55,12 +55,7 @@ pub(crate) async fn active_workspace(unit: &mut Unit, slug: &str) -> ApiResult<W
 
 /// Event metadata of a request by the public (no actor).
 pub(crate) fn metadata(request_id: &str) -> event_store::Metadata {
-    event_store::Metadata {
-        actor_role: Some("public".into()),
-        correlation_id: Some(request_id.to_string()),
-        request_id: Some(request_id.to_string()),
-        ..Default::default()
-    }
+    crate::http::request_id::command_metadata(request_id, None, "public")
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
