@@ -1,12 +1,13 @@
 //! The cross-cutting conventions of CONTRACT.md that no single endpoint owns: unmatched
-//! routes in the error format, and causation in event metadata.
+//! routes in the error format, a position on every command response, and causation in
+//! event metadata.
 
 mod support;
 
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use sqlx::PgPool;
-use support::{assert_error, spawn, user_id_of};
+use support::{assert_error, spawn, user_id_of, TestApp};
 
 #[sqlx::test(migrator = "event_store::MIGRATOR")]
 async fn unknown_paths_and_wrong_methods_answer_in_the_error_format(pool: PgPool) {
@@ -50,6 +51,82 @@ async fn unknown_paths_and_wrong_methods_answer_in_the_error_format(pool: PgPool
         )
         .await;
     }
+}
+
+/// The `X-CareOps-Position` of a response, which must be there.
+fn position(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get("x-careops-position")
+        .unwrap_or_else(|| panic!("{} has no X-CareOps-Position", response.url()))
+        .to_str()
+        .unwrap()
+        .to_string()
+}
+
+async fn head(app: &TestApp) -> String {
+    let (tx, position): (i64, i64) = sqlx::query_as(
+        "select (tx::text)::bigint, position from events order by tx desc, position desc limit 1",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    format!("{tx}-{position}")
+}
+
+#[sqlx::test(migrator = "event_store::MIGRATOR")]
+async fn commands_that_append_nothing_still_answer_a_position_a_query_can_wait_for(pool: PgPool) {
+    let app = spawn(pool).await;
+    let owner = app.onboard("Urban Glow", "owner@example.com").await;
+    let events = app.event_count().await;
+
+    // A login appends no event.
+    let login = app
+        .post(
+            "/auth/login",
+            None,
+            &json!({"email": owner.email, "password": owner.password}),
+        )
+        .await;
+    assert_eq!(login.status(), StatusCode::OK);
+    let after_login = position(&login);
+    assert_eq!(after_login, head(&app).await, "the store's head");
+
+    // Neither does a workspace update that changes nothing.
+    let unchanged = app
+        .client
+        .put(app.url("/workspace"))
+        .bearer_auth(&owner.access_token)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unchanged.status(), StatusCode::OK);
+    let token = position(&unchanged);
+    assert_eq!(app.event_count().await, events, "nothing was appended");
+
+    // The token is one a query accepts and is answered for (not 400, not 503).
+    let read = app
+        .client
+        .get(app.url("/workspace"))
+        .bearer_auth(&owner.access_token)
+        .header("x-careops-min-position", &token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(read.status(), StatusCode::OK);
+
+    // Commands that append keep naming their own last event.
+    let created = app
+        .post(
+            "/contacts",
+            Some(&owner.access_token),
+            &json!({"name": "Chloe Customer"}),
+        )
+        .await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    assert_eq!(position(&created), head(&app).await);
+    assert_ne!(position(&created), token);
 }
 
 #[sqlx::test(migrator = "event_store::MIGRATOR")]

@@ -9,6 +9,7 @@ pub mod json;
 pub mod metrics;
 pub mod min_position;
 pub mod path;
+pub mod position;
 pub mod query;
 pub mod rate_limit;
 pub mod request_id;

@@ -48,6 +48,11 @@ pub fn router(state: AppState) -> Router {
         .merge(workspace::routes());
     let api = api
         .method_not_allowed_fallback(crate::http::fallback::method_not_allowed)
+        // Innermost, so that the idempotency layer stores and replays the position too.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::http::position::ensure_position,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             crate::http::min_position::wait_for_position,
