@@ -2,6 +2,7 @@
 //! each confined to the caller's workspace by row-level security, staff to their slice.
 
 use axum::extract::State;
+use axum::response::Response;
 use axum::routing::get;
 use axum::{Json, Router};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -236,19 +237,24 @@ pub async fn list_contacts(
     ))
 }
 
-/// `GET /contacts/{id}`.
+/// `GET /contacts/{id}`, with its `ETag` (for `If-Match` on `PUT` and `DELETE`).
 #[utoipa::path(get, path = "/api/v1/contacts/{id}", tag = "contacts", params(("id" = Uuid, Path, description = "contact id")),
-    responses((status = 200, body = Object), (status = 404, body = crate::openapi::ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = query::contacts::ContactView, headers(("ETag" = String, description = "the contact's version"))),
+              (status = 403, body = crate::openapi::ErrorBody), (status = 404, body = crate::openapi::ErrorBody)),
+    security(("bearer" = [])))]
 pub async fn get_contact(
     State(state): State<AppState>,
     actor: Actor,
     ApiPath(id): ApiPath<Uuid>,
-) -> ApiResult<Json<query::contacts::ContactView>> {
+) -> ApiResult<Response> {
     actor.require(Permission::Contacts)?;
-    query::contacts::get(state.store.pool(), &scope(&actor), id)
+    let view = query::contacts::get(state.store.pool(), &scope(&actor), id)
         .await?
-        .map(Json)
-        .ok_or_else(|| ApiError::not_found("contact"))
+        .ok_or_else(|| ApiError::not_found("contact"))?;
+    Ok(crate::http::with_etag(
+        &view,
+        u64::try_from(view.version).unwrap_or(0),
+    ))
 }
 
 /// `GET /contacts/{id}/history`: bookings, messages and forms of the contact.
@@ -417,17 +423,19 @@ pub async fn dashboard_alerts(
     ))
 }
 
-/// `GET /workspace` (any member).
+/// `GET /workspace` (any member), with its `ETag` (for `If-Match` on `PUT /workspace`).
 #[utoipa::path(get, path = "/api/v1/workspace", tag = "workspace",
-    responses((status = 200, body = Object), (status = 404, body = crate::openapi::ErrorBody)), security(("bearer" = [])))]
-pub async fn get_workspace(
-    State(state): State<AppState>,
-    actor: Actor,
-) -> ApiResult<Json<query::workspace::WorkspaceView>> {
-    query::workspace::get(state.store.pool(), &scope(&actor))
+    responses((status = 200, body = query::workspace::WorkspaceView, headers(("ETag" = String, description = "the workspace's version"))),
+              (status = 404, body = crate::openapi::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn get_workspace(State(state): State<AppState>, actor: Actor) -> ApiResult<Response> {
+    let view = query::workspace::get(state.store.pool(), &scope(&actor))
         .await?
-        .map(Json)
-        .ok_or_else(|| ApiError::not_found("workspace"))
+        .ok_or_else(|| ApiError::not_found("workspace"))?;
+    Ok(crate::http::with_etag(
+        &view,
+        u64::try_from(view.version).unwrap_or(0),
+    ))
 }
 
 /// `GET /admin/projections` (owner): each read model's position, lag and status.
