@@ -1,13 +1,13 @@
 //! The cross-cutting conventions of CONTRACT.md that no single endpoint owns: unmatched
-//! routes in the error format, a position on every command response, and causation in
-//! event metadata.
+//! routes in the error format, a position on every command response, causation in event
+//! metadata, and the per-IP login limit behind trusted and untrusted proxies.
 
 mod support;
 
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use sqlx::PgPool;
-use support::{assert_error, spawn, user_id_of, TestApp};
+use support::{assert_error, spawn, spawn_with, user_id_of, TestApp};
 
 #[sqlx::test(migrator = "event_store::MIGRATOR")]
 async fn unknown_paths_and_wrong_methods_answer_in_the_error_format(pool: PgPool) {
@@ -176,4 +176,63 @@ async fn an_http_commands_events_name_its_request_as_correlation_and_causation(p
         .await
         .unwrap();
     assert_eq!(audit["items"][0]["causation_id"], "req-causes-1", "{audit}");
+}
+
+async fn login_from(app: &TestApp, forwarded_for: Option<&str>, email: &str) -> reqwest::Response {
+    let mut request = app
+        .client
+        .post(app.url("/auth/login"))
+        .json(&json!({"email": email, "password": "not the password"}));
+    if let Some(ip) = forwarded_for {
+        request = request.header("x-forwarded-for", ip);
+    }
+    request.send().await.unwrap()
+}
+
+#[sqlx::test(migrator = "event_store::MIGRATOR")]
+async fn the_per_ip_login_limit_cannot_be_dodged_with_a_forged_forwarded_for(pool: PgPool) {
+    // No trusted proxies (the default): the socket peer is the client.
+    let app = spawn_with(pool, |c| {
+        c.rate_limits.login_per_ip_per_minute = 3;
+        c.rate_limits.login_per_email_per_minute = 100;
+    })
+    .await;
+    for n in 0..3 {
+        let forged = format!("198.51.100.{n}");
+        let response = login_from(&app, Some(&forged), &format!("u{n}@example.com")).await;
+        assert_error(response, StatusCode::UNAUTHORIZED, "invalid_credentials").await;
+    }
+    let limited = login_from(&app, Some("198.51.100.99"), "u9@example.com").await;
+    let retry_after: u64 = limited.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry_after), "{retry_after}");
+    assert_error(limited, StatusCode::TOO_MANY_REQUESTS, "rate_limited").await;
+}
+
+#[sqlx::test(migrator = "event_store::MIGRATOR")]
+async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_login_limit(pool: PgPool) {
+    let app = spawn_with(pool, |c| {
+        c.rate_limits.login_per_ip_per_minute = 2;
+        c.rate_limits.login_per_email_per_minute = 100;
+        c.trusted_proxies = Some("127.0.0.1, 10.0.0.0/8".into());
+    })
+    .await;
+    // Client A, through the proxy: two attempts, then 429.
+    for _ in 0..2 {
+        let response = login_from(&app, Some("203.0.113.7"), "a@example.com").await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    }
+    let limited = login_from(&app, Some("203.0.113.7"), "a@example.com").await;
+    assert!(limited.headers().get("retry-after").is_some());
+    assert_error(limited, StatusCode::TOO_MANY_REQUESTS, "rate_limited").await;
+    // A client that forges an entry left of its real address is still itself: the rightmost
+    // untrusted hop (appended by the proxy) counts.
+    let forged = login_from(&app, Some("198.51.100.1, 203.0.113.7"), "a@example.com").await;
+    assert_eq!(forged.status(), StatusCode::TOO_MANY_REQUESTS);
+    // Client B, through the same proxy (and an inner trusted hop), is not held back by A.
+    let other = login_from(&app, Some("203.0.113.8, 10.1.2.3"), "b@example.com").await;
+    assert_error(other, StatusCode::UNAUTHORIZED, "invalid_credentials").await;
 }

@@ -1,6 +1,7 @@
 //! HTTP plumbing shared by every route: the error type, the JSON body extractor, request
 //! ids and the position header.
 
+pub mod client_ip;
 pub mod error;
 pub mod fallback;
 pub mod idempotency;
@@ -15,6 +16,7 @@ pub mod rate_limit;
 pub mod request_id;
 pub mod response;
 
+pub use client_ip::ClientIp;
 pub use error::{ApiError, ApiResult};
 pub use if_match::IfMatch;
 pub use json::{ApiJson, OptionalJson};

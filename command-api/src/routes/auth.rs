@@ -1,8 +1,6 @@
 //! `/auth/*`: login, refresh (rotating), logout, me, password change.
 
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -14,7 +12,7 @@ use uuid::Uuid;
 
 use crate::auth::sessions::{self, RefreshRefused};
 use crate::auth::{password, Actor};
-use crate::http::{ApiError, ApiJson, ApiResult};
+use crate::http::{ApiError, ApiJson, ApiResult, ClientIp};
 use crate::startup::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -130,11 +128,11 @@ fn wrong_credentials() -> ApiError {
 #[tracing::instrument(skip_all)]
 pub async fn login(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     ApiJson(body): ApiJson<LoginRequest>,
 ) -> ApiResult<Json<TokenPair>> {
     let email = body.email.trim().to_lowercase();
-    state.limits.login_by_ip.check(&peer.ip())?;
+    state.limits.login_by_ip.check(&client)?;
     state.limits.login_by_email.check(&email)?;
     let row: Option<(Uuid, String, bool)> =
         sqlx::query_as("select user_id, password_hash, active from credentials where email = $1")

@@ -2,9 +2,8 @@
 //! only for active workspaces (an inactive or unknown slug answers 404).
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
 
-use axum::extract::{ConnectInfo, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
@@ -26,7 +25,7 @@ use uuid::Uuid;
 use crate::auth::sessions::{new_token, token_hash};
 use crate::command::{fold, SideWrite, Unit};
 use crate::execute;
-use crate::http::{command_response, ApiError, ApiJson, ApiPath, ApiResult};
+use crate::http::{command_response, ApiError, ApiJson, ApiPath, ApiResult, ClientIp};
 use crate::routes::bookings::{place, ContactInput, CustomerInput, Placement};
 use crate::startup::AppState;
 
@@ -108,10 +107,10 @@ async fn bookable_staff(
     responses((status = 200, body = PublicPage), (status = 404, body = crate::openapi::ErrorBody), (status = 429, body = crate::openapi::ErrorBody)))]
 pub async fn page(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     ApiPath(slug): ApiPath<String>,
 ) -> ApiResult<Json<PublicPage>> {
-    state.limits.public_by_ip.check(&peer.ip())?;
+    state.limits.public_by_ip.check(&client)?;
     let mut unit = Unit::new(state.store.clone());
     let ws = active_workspace(&mut unit, &slug).await?;
     let service_ids = state.store.stream_ids(ws.id, service::STREAM_TYPE).await?;
@@ -176,11 +175,11 @@ pub struct Availability {
     responses((status = 200, body = Availability), (status = 400, body = crate::openapi::ErrorBody), (status = 404, body = crate::openapi::ErrorBody)))]
 pub async fn availability(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     ApiPath(slug): ApiPath<String>,
     query: Result<Query<AvailabilityQuery>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult<Json<Availability>> {
-    state.limits.public_by_ip.check(&peer.ip())?;
+    state.limits.public_by_ip.check(&client)?;
     let Query(query) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
     let days = query.days.unwrap_or(1);
     if !(1..=14).contains(&days) {
@@ -266,12 +265,12 @@ pub struct PublicBooking {
               (status = 422, body = crate::openapi::ErrorBody), (status = 429, body = crate::openapi::ErrorBody)))]
 pub async fn book(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     crate::http::RequestId(request_id): crate::http::RequestId,
     ApiPath(slug): ApiPath<String>,
     ApiJson(body): ApiJson<PublicBookingInput>,
 ) -> ApiResult<Response> {
-    state.limits.public_by_ip.check(&peer.ip())?;
+    state.limits.public_by_ip.check(&client)?;
     if body.contact.email.is_none() {
         return Err(ApiError::unprocessable(
             "invalid_value",
@@ -327,12 +326,12 @@ pub struct ManageTokenInput {
               (status = 422, body = crate::openapi::ErrorBody), (status = 429, body = crate::openapi::ErrorBody)))]
 pub async fn cancel(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     crate::http::RequestId(request_id): crate::http::RequestId,
     ApiPath(booking_id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<ManageTokenInput>,
 ) -> ApiResult<Response> {
-    state.limits.public_by_ip.check(&peer.ip())?;
+    state.limits.public_by_ip.check(&client)?;
     let matches: Option<bool> = sqlx::query_scalar(
         "select token_hash = $2 from booking_manage_tokens where booking_id = $1",
     )
