@@ -23,7 +23,7 @@ pub use json::{ApiJson, OptionalJson};
 pub use path::ApiPath;
 pub use query::ApiQuery;
 pub use request_id::RequestId;
-pub use response::{command_response, with_etag};
+pub use response::{command_response, no_store, with_etag};
 
 /// The read-your-writes token of a command response.
 pub const POSITION_HEADER: &str = "x-careops-position";

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use crate::auth::sessions::{self, RefreshRefused};
 use crate::auth::{password, Actor};
-use crate::http::{ApiError, ApiJson, ApiResult, ClientIp};
+use crate::http::{no_store, ApiError, ApiJson, ApiResult, ClientIp};
 use crate::startup::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -130,7 +130,7 @@ pub async fn login(
     State(state): State<AppState>,
     ClientIp(client): ClientIp,
     ApiJson(body): ApiJson<LoginRequest>,
-) -> ApiResult<Json<TokenPair>> {
+) -> ApiResult<Response> {
     let email = body.email.trim().to_lowercase();
     state.limits.login_by_ip.check(&client)?;
     state.limits.login_by_email.check(&email)?;
@@ -150,7 +150,9 @@ pub async fn login(
         .await?
         .filter(|u| u.active)
         .ok_or_else(wrong_credentials)?;
-    Ok(Json(issue_tokens(&state, &user).await?))
+    Ok(no_store(
+        Json(issue_tokens(&state, &user).await?).into_response(),
+    ))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -166,7 +168,7 @@ pub struct RefreshRequest {
 pub async fn refresh(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<RefreshRequest>,
-) -> ApiResult<Json<TokenPair>> {
+) -> ApiResult<Response> {
     let (user_id, issued) =
         match sessions::rotate(state.store.pool(), body.refresh_token.trim()).await? {
             Ok(rotated) => rotated,
@@ -182,7 +184,9 @@ pub async fn refresh(
         .await?
         .filter(|u| u.active)
         .ok_or_else(|| ApiError::unauthorized("invalid or expired refresh token"))?;
-    Ok(Json(access_pair(&state, &user, issued)?))
+    Ok(no_store(
+        Json(access_pair(&state, &user, issued)?).into_response(),
+    ))
 }
 
 /// `POST /auth/logout`: ends the login of the refresh token.

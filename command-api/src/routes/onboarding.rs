@@ -21,7 +21,7 @@ use uuid::Uuid;
 use crate::auth::{password, Actor};
 use crate::command::{SideWrite, Unit};
 use crate::execute;
-use crate::http::{command_response, ApiError, ApiJson, ApiResult, RequestId};
+use crate::http::{command_response, no_store, ApiError, ApiJson, ApiResult, RequestId};
 use crate::routes::auth::issue_tokens;
 use crate::routes::views::{InventoryItemView, ServiceView, WorkspaceView};
 use crate::startup::AppState;
@@ -175,11 +175,11 @@ pub async fn create_workspace(
         access_token: tokens.access_token,
         refresh_token: tokens.refresh_token,
     };
-    Ok(command_response(
+    Ok(no_store(command_response(
         StatusCode::CREATED,
         &body,
         outcome.as_ref(),
-    ))
+    )))
 }
 
 /// The requested slug when free (409 otherwise), or the first free numbered variant of a

@@ -25,7 +25,7 @@ use uuid::Uuid;
 use crate::auth::sessions::{new_token, token_hash};
 use crate::command::{fold, SideWrite, Unit};
 use crate::execute;
-use crate::http::{command_response, ApiError, ApiJson, ApiPath, ApiResult, ClientIp};
+use crate::http::{command_response, no_store, ApiError, ApiJson, ApiPath, ApiResult, ClientIp};
 use crate::routes::bookings::{place, ContactInput, CustomerInput, Placement};
 use crate::startup::AppState;
 
@@ -305,11 +305,12 @@ pub async fn book(
         end: view.end,
         manage_token,
     };
-    Ok(command_response(
+    // The manage token is a credential (it cancels the booking): never kept in clear.
+    Ok(no_store(command_response(
         StatusCode::CREATED,
         &body,
         outcome.as_ref(),
-    ))
+    )))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
