@@ -40,7 +40,7 @@ pub struct UserView {
     #[schema(value_type = String, example = "owner")]
     pub role: Role,
     pub workspace_id: Uuid,
-    #[schema(value_type = Object)]
+    #[schema(value_type = projections::query::staff::PermissionsView)]
     pub permissions: Permissions,
 }
 

@@ -90,6 +90,7 @@ impl BookingView {
 }
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[schema(as = BookingContactInput)]
 #[serde(deny_unknown_fields)]
 pub struct ContactInput {
     pub name: String,
@@ -590,9 +591,9 @@ async fn change_booking(
 
 /// `POST /bookings/{id}/confirm`: pending → confirmed.
 #[utoipa::path(post, path = "/api/v1/bookings/{id}/confirm", tag = "bookings",
-    params(("id" = Uuid, Path, description = "booking id")),
+    params(("id" = Uuid, Path, description = "booking id"), crate::openapi::IfMatchHeader),
     responses((status = 200, body = BookingView), (status = 404, body = crate::openapi::ErrorBody),
-              (status = 422, body = crate::openapi::ErrorBody)),
+              (status = 422, body = crate::openapi::ErrorBody), (status = 403, body = crate::openapi::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn confirm(
     State(state): State<AppState>,
@@ -612,9 +613,9 @@ pub struct CancelInput {
 
 /// `POST /bookings/{id}/cancel`: releases the slot and returns the stock.
 #[utoipa::path(post, path = "/api/v1/bookings/{id}/cancel", tag = "bookings", request_body = CancelInput,
-    params(("id" = Uuid, Path, description = "booking id")),
+    params(("id" = Uuid, Path, description = "booking id"), crate::openapi::IfMatchHeader),
     responses((status = 200, body = BookingView), (status = 404, body = crate::openapi::ErrorBody),
-              (status = 422, body = crate::openapi::ErrorBody)),
+              (status = 422, body = crate::openapi::ErrorBody), (status = 403, body = crate::openapi::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn cancel(
     State(state): State<AppState>,
@@ -649,9 +650,9 @@ pub struct RescheduleInput {
 
 /// `POST /bookings/{id}/reschedule`: the same checks as a new booking.
 #[utoipa::path(post, path = "/api/v1/bookings/{id}/reschedule", tag = "bookings", request_body = RescheduleInput,
-    params(("id" = Uuid, Path, description = "booking id")),
+    params(("id" = Uuid, Path, description = "booking id"), crate::openapi::IfMatchHeader),
     responses((status = 200, body = BookingView), (status = 404, body = crate::openapi::ErrorBody),
-              (status = 409, body = crate::openapi::ErrorBody), (status = 422, body = crate::openapi::ErrorBody)),
+              (status = 409, body = crate::openapi::ErrorBody), (status = 422, body = crate::openapi::ErrorBody), (status = 403, body = crate::openapi::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn reschedule(
     State(state): State<AppState>,
@@ -691,9 +692,9 @@ pub struct CompleteInput {
 /// `POST /bookings/{id}/complete`: the visit happened (starts the follow-up timer);
 /// `inventory_used` corrects what was actually consumed.
 #[utoipa::path(post, path = "/api/v1/bookings/{id}/complete", tag = "bookings", request_body = CompleteInput,
-    params(("id" = Uuid, Path, description = "booking id")),
+    params(("id" = Uuid, Path, description = "booking id"), crate::openapi::IfMatchHeader),
     responses((status = 200, body = BookingView), (status = 404, body = crate::openapi::ErrorBody),
-              (status = 409, body = crate::openapi::ErrorBody), (status = 422, body = crate::openapi::ErrorBody)),
+              (status = 409, body = crate::openapi::ErrorBody), (status = 422, body = crate::openapi::ErrorBody), (status = 403, body = crate::openapi::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn complete(
     State(state): State<AppState>,
@@ -738,9 +739,9 @@ pub async fn complete(
 
 /// `POST /bookings/{id}/no-show`.
 #[utoipa::path(post, path = "/api/v1/bookings/{id}/no-show", tag = "bookings",
-    params(("id" = Uuid, Path, description = "booking id")),
+    params(("id" = Uuid, Path, description = "booking id"), crate::openapi::IfMatchHeader),
     responses((status = 200, body = BookingView), (status = 404, body = crate::openapi::ErrorBody),
-              (status = 422, body = crate::openapi::ErrorBody)),
+              (status = 422, body = crate::openapi::ErrorBody), (status = 403, body = crate::openapi::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn no_show(
     State(state): State<AppState>,
@@ -755,7 +756,7 @@ pub async fn no_show(
 /// `GET /bookings/{id}` (read from the booking's stream until the read models land).
 #[utoipa::path(get, path = "/api/v1/bookings/{id}", tag = "bookings",
     params(("id" = Uuid, Path, description = "booking id")),
-    responses((status = 200, body = BookingView), (status = 404, body = crate::openapi::ErrorBody)),
+    responses((status = 200, body = BookingView), (status = 404, body = crate::openapi::ErrorBody), (status = 403, body = crate::openapi::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn get_booking(
     State(state): State<AppState>,

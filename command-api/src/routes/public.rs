@@ -172,7 +172,7 @@ pub struct Availability {
 /// with buffers, minimum notice and the booking horizon.
 #[utoipa::path(get, path = "/api/v1/public/{slug}/availability", tag = "public",
     params(("slug" = String, Path, description = "the workspace's address"), AvailabilityQuery),
-    responses((status = 200, body = Availability), (status = 400, body = crate::openapi::ErrorBody), (status = 404, body = crate::openapi::ErrorBody)))]
+    responses((status = 200, body = Availability), (status = 400, body = crate::openapi::ErrorBody), (status = 404, body = crate::openapi::ErrorBody), (status = 429, body = crate::openapi::ErrorBody)))]
 pub async fn availability(
     State(state): State<AppState>,
     ClientIp(client): ClientIp,
@@ -313,6 +313,15 @@ pub async fn book(
     )))
 }
 
+/// A publicly cancelled booking (the manage token is not repeated).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PublicBookingStatus {
+    pub booking_id: Uuid,
+    pub status: String,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+}
+
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ManageTokenInput {
@@ -323,7 +332,7 @@ pub struct ManageTokenInput {
 /// inside the workspace's cancellation window.
 #[utoipa::path(post, path = "/api/v1/public/bookings/{id}/cancel", tag = "public", request_body = ManageTokenInput,
     params(("id" = Uuid, Path, description = "booking id")),
-    responses((status = 200, body = PublicBooking), (status = 404, body = crate::openapi::ErrorBody),
+    responses((status = 200, body = PublicBookingStatus), (status = 404, body = crate::openapi::ErrorBody),
               (status = 422, body = crate::openapi::ErrorBody), (status = 429, body = crate::openapi::ErrorBody)))]
 pub async fn cancel(
     State(state): State<AppState>,
@@ -410,12 +419,12 @@ pub async fn cancel(
         }
         after.ok_or_else(|| ApiError::not_found("booking"))
     });
-    let body = serde_json::json!({
-        "booking_id": view.id,
-        "status": view.status.as_str(),
-        "start": view.start(),
-        "end": view.end(),
-    });
+    let body = PublicBookingStatus {
+        booking_id: view.id,
+        status: view.status.as_str().to_string(),
+        start: view.start(),
+        end: view.end(),
+    };
     Ok(command_response(StatusCode::OK, &body, outcome.as_ref()))
 }
 

@@ -91,7 +91,7 @@ pub struct BookingQuery {
 
 /// `GET /bookings` (owner, staff with `bookings`: their own).
 #[utoipa::path(get, path = "/api/v1/bookings", tag = "bookings", params(BookingQuery),
-    responses((status = 200, body = Object), (status = 400, body = crate::openapi::ErrorBody), (status = 403, body = crate::openapi::ErrorBody)),
+    responses((status = 200, body = Page<query::bookings::BookingView>), (status = 400, body = crate::openapi::ErrorBody), (status = 403, body = crate::openapi::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn list_bookings(
     State(state): State<AppState>,
@@ -127,7 +127,7 @@ pub struct ArchivedQuery {
 
 /// `GET /services`.
 #[utoipa::path(get, path = "/api/v1/services", tag = "services", params(ArchivedQuery),
-    responses((status = 200, body = Object), (status = 400, body = crate::openapi::ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = Page<query::services::ServiceView>), (status = 400, body = crate::openapi::ErrorBody)), security(("bearer" = [])))]
 pub async fn list_services(
     State(state): State<AppState>,
     actor: Actor,
@@ -157,7 +157,7 @@ pub struct StaffQuery {
 
 /// `GET /staff`: active staff (`?include_inactive=true` for owners).
 #[utoipa::path(get, path = "/api/v1/staff", tag = "staff", params(StaffQuery),
-    responses((status = 200, body = Object), (status = 400, body = crate::openapi::ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = Page<query::staff::StaffView>), (status = 400, body = crate::openapi::ErrorBody)), security(("bearer" = [])))]
 pub async fn list_staff(
     State(state): State<AppState>,
     actor: Actor,
@@ -177,7 +177,7 @@ pub async fn list_staff(
 
 /// `GET /inventory` (owner, staff with `inventory`).
 #[utoipa::path(get, path = "/api/v1/inventory", tag = "inventory", params(Paging),
-    responses((status = 200, body = Object), (status = 403, body = crate::openapi::ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = Page<query::inventory::InventoryItemView>), (status = 403, body = crate::openapi::ErrorBody)), security(("bearer" = [])))]
 pub async fn list_inventory(
     State(state): State<AppState>,
     actor: Actor,
@@ -195,7 +195,7 @@ pub async fn list_inventory(
 
 /// `GET /inventory/low-stock`: items with `quantity <= threshold`.
 #[utoipa::path(get, path = "/api/v1/inventory/low-stock", tag = "inventory", params(Paging),
-    responses((status = 200, body = Object), (status = 403, body = crate::openapi::ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = Page<query::inventory::InventoryItemView>), (status = 403, body = crate::openapi::ErrorBody)), security(("bearer" = [])))]
 pub async fn low_stock(
     State(state): State<AppState>,
     actor: Actor,
@@ -218,7 +218,7 @@ pub struct ContactQuery {
 
 /// `GET /contacts` (owner, staff with `contacts`).
 #[utoipa::path(get, path = "/api/v1/contacts", tag = "contacts", params(ContactQuery),
-    responses((status = 200, body = Object), (status = 403, body = crate::openapi::ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = Page<query::contacts::ContactView>), (status = 403, body = crate::openapi::ErrorBody)), security(("bearer" = [])))]
 pub async fn list_contacts(
     State(state): State<AppState>,
     actor: Actor,
@@ -259,7 +259,7 @@ pub async fn get_contact(
 
 /// `GET /contacts/{id}/history`: bookings, messages and forms of the contact.
 #[utoipa::path(get, path = "/api/v1/contacts/{id}/history", tag = "contacts", params(("id" = Uuid, Path, description = "contact id")),
-    responses((status = 200, body = Object), (status = 404, body = crate::openapi::ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = query::contacts::ContactHistory), (status = 404, body = crate::openapi::ErrorBody), (status = 403, body = crate::openapi::ErrorBody)), security(("bearer" = [])))]
 pub async fn contact_history(
     State(state): State<AppState>,
     actor: Actor,
@@ -283,7 +283,7 @@ pub struct ConversationQuery {
 
 /// `GET /conversations` (owner, staff with `inbox`: assigned to them or unassigned).
 #[utoipa::path(get, path = "/api/v1/conversations", tag = "inbox", params(ConversationQuery),
-    responses((status = 200, body = Object), (status = 403, body = crate::openapi::ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = Page<query::inbox::ConversationView>), (status = 403, body = crate::openapi::ErrorBody)), security(("bearer" = [])))]
 pub async fn list_conversations(
     State(state): State<AppState>,
     actor: Actor,
@@ -306,7 +306,7 @@ pub async fn list_conversations(
 /// `GET /conversations/{id}/messages`.
 #[utoipa::path(get, path = "/api/v1/conversations/{id}/messages", tag = "inbox",
     params(("id" = Uuid, Path, description = "conversation id"), Paging),
-    responses((status = 200, body = Object), (status = 404, body = crate::openapi::ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = Page<query::inbox::MessageView>), (status = 404, body = crate::openapi::ErrorBody), (status = 403, body = crate::openapi::ErrorBody)), security(("bearer" = [])))]
 pub async fn conversation_messages(
     State(state): State<AppState>,
     actor: Actor,
@@ -322,7 +322,7 @@ pub async fn conversation_messages(
 
 /// `GET /forms/templates` (owner, staff with `forms`).
 #[utoipa::path(get, path = "/api/v1/forms/templates", tag = "forms", params(Paging),
-    responses((status = 200, body = Object), (status = 403, body = crate::openapi::ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = Page<query::forms::FormTemplateView>), (status = 403, body = crate::openapi::ErrorBody)), security(("bearer" = [])))]
 pub async fn list_templates(
     State(state): State<AppState>,
     actor: Actor,
@@ -365,7 +365,7 @@ pub struct SubmissionQuery {
 
 /// `GET /forms/submissions`.
 #[utoipa::path(get, path = "/api/v1/forms/submissions", tag = "forms", params(SubmissionQuery),
-    responses((status = 200, body = Object), (status = 400, body = crate::openapi::ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = Page<query::forms::SubmissionView>), (status = 400, body = crate::openapi::ErrorBody), (status = 403, body = crate::openapi::ErrorBody)), security(("bearer" = [])))]
 pub async fn list_submissions(
     State(state): State<AppState>,
     actor: Actor,
@@ -393,7 +393,7 @@ pub async fn list_submissions(
 
 /// `GET /dashboard/stats`: the pulse (staff get their own slice).
 #[utoipa::path(get, path = "/api/v1/dashboard/stats", tag = "dashboard",
-    responses((status = 200, body = Object)), security(("bearer" = [])))]
+    responses((status = 200, body = query::dashboard::DashboardStats)), security(("bearer" = [])))]
 pub async fn dashboard_stats(
     State(state): State<AppState>,
     actor: Actor,
@@ -405,7 +405,7 @@ pub async fn dashboard_stats(
 
 /// `GET /dashboard/alerts` (owner): open alerts.
 #[utoipa::path(get, path = "/api/v1/dashboard/alerts", tag = "dashboard", params(Paging),
-    responses((status = 200, body = Object), (status = 403, body = crate::openapi::ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = Page<query::alerts::AlertView>), (status = 403, body = crate::openapi::ErrorBody)), security(("bearer" = [])))]
 pub async fn dashboard_alerts(
     State(state): State<AppState>,
     actor: Actor,
@@ -440,7 +440,7 @@ pub async fn get_workspace(State(state): State<AppState>, actor: Actor) -> ApiRe
 
 /// `GET /admin/projections` (owner): each read model's position, lag and status.
 #[utoipa::path(get, path = "/api/v1/admin/projections", tag = "admin",
-    responses((status = 200, body = Object), (status = 403, body = crate::openapi::ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = Vec<projections::ProjectionStatus>), (status = 403, body = crate::openapi::ErrorBody)), security(("bearer" = [])))]
 pub async fn admin_projections(
     State(state): State<AppState>,
     actor: Actor,

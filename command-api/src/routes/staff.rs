@@ -154,7 +154,7 @@ fn may_edit(actor: &Actor, staff_id: Uuid) -> ApiResult<()> {
 
 /// `PUT /staff/{id}/availability`.
 #[utoipa::path(put, path = "/api/v1/staff/{id}/availability", tag = "staff", request_body = AvailabilityInput,
-    params(("id" = Uuid, Path, description = "staff member (user) id")),
+    params(("id" = Uuid, Path, description = "staff member (user) id"), crate::openapi::IfMatchHeader),
     responses((status = 200, body = AvailabilityView), (status = 400, body = crate::openapi::ErrorBody),
               (status = 403, body = crate::openapi::ErrorBody), (status = 404, body = crate::openapi::ErrorBody),
               (status = 412, body = crate::openapi::ErrorBody), (status = 422, body = crate::openapi::ErrorBody)),
