@@ -175,6 +175,7 @@ async fn main() -> anyhow::Result<()> {
             login_per_ip_per_minute: 100_000,
             public_per_ip_per_minute: 1_000_000,
         },
+        trusted_proxies: None,
         webhooks: command_api::routes::webhooks::WebhookConfig {
             inbound_webhook_secret: None,
             inbound_twilio_auth_token: None,

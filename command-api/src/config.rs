@@ -29,6 +29,11 @@ pub struct ServeConfig {
     pub secret_key: SecretKeyArgs,
     #[command(flatten)]
     pub rate_limits: RateLimitConfig,
+    /// Comma-separated addresses and CIDR networks of the reverse proxies (load balancer,
+    /// ingress) whose `X-Forwarded-For` names the client; from anyone else the header is
+    /// ignored and the socket peer is the client. Unset: trust nobody.
+    #[arg(long, env = "CAREOPS_TRUSTED_PROXIES")]
+    pub trusted_proxies: Option<String>,
     /// Secrets of the inbound webhooks (`CAREOPS_WEBHOOK_SECRET`, `CAREOPS_TWILIO_AUTH_TOKEN`).
     #[command(flatten)]
     pub webhooks: crate::routes::webhooks::WebhookConfig,
@@ -70,6 +75,7 @@ impl std::fmt::Debug for ServeConfig {
             .field("http_port", &self.http_port)
             .field("jwt_secret", &self.jwt_secret.as_ref().map(|_| "<set>"))
             .field("webhooks", &self.webhooks)
+            .field("trusted_proxies", &self.trusted_proxies)
             .field("relay", &self.relay)
             .field("nats_stream", &self.nats_stream)
             .finish_non_exhaustive()
@@ -80,6 +86,11 @@ impl std::fmt::Debug for ServeConfig {
 const MIN_SECRET_BYTES: usize = 32;
 
 impl ServeConfig {
+    /// The parsed `CAREOPS_TRUSTED_PROXIES`; a bad entry stops the start.
+    pub fn trusted_proxies(&self) -> anyhow::Result<crate::http::client_ip::TrustedProxies> {
+        crate::http::client_ip::TrustedProxies::parse(self.trusted_proxies.as_deref().unwrap_or(""))
+    }
+
     pub fn relay_config(&self) -> event_store::relay::RelayConfig {
         event_store::relay::RelayConfig {
             stream_name: self.nats_stream.clone(),

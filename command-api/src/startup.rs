@@ -37,6 +37,8 @@ pub struct AppState {
     pub max_body_bytes: usize,
     /// Secrets of the inbound webhooks.
     pub webhooks: crate::routes::webhooks::WebhookConfig,
+    /// Whose `X-Forwarded-For` names the client (see [`crate::http::client_ip`]).
+    pub trusted_proxies: crate::http::client_ip::TrustedProxies,
 }
 
 pub struct Application {
@@ -60,6 +62,7 @@ impl Application {
             clock: Clock::default(),
             max_body_bytes: config.max_body_bytes,
             webhooks: config.webhooks.clone(),
+            trusted_proxies: config.trusted_proxies()?,
         };
         let address = format!("{}:{}", config.http_host, config.http_port);
         let listener = TcpListener::bind(&address)

@@ -13,13 +13,17 @@ use aes_gcm::{AeadCore, Aes256Gcm, Key, Nonce};
 use anyhow::Context;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
+use hmac::{Hmac, Mac};
+use sha2::{Digest, Sha256};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-/// Encrypts and decrypts hand-over secrets.
+/// Encrypts and decrypts hand-over secrets, and makes keyed digests under the same key.
 #[derive(Clone)]
 pub struct SecretBox {
     cipher: Aes256Gcm,
+    /// HMAC-SHA256 key derived from the secret key (never the cipher key itself).
+    mac_key: [u8; 32],
 }
 
 impl std::fmt::Debug for SecretBox {
@@ -86,16 +90,32 @@ impl SecretBox {
             "CAREOPS_SECRET_KEY must be 32 bytes (base64), got {}",
             bytes.len()
         );
-        Ok(Self {
-            cipher: Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&bytes)),
-        })
+        Ok(Self::from_key(&bytes))
+    }
+
+    fn from_key(bytes: &[u8]) -> Self {
+        Self {
+            cipher: Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(bytes)),
+            mac_key: hmac_sha256(bytes, b"careops secret box: mac key"),
+        }
     }
 
     /// A fresh random key (tests).
     pub fn generate() -> Self {
-        Self {
-            cipher: Aes256Gcm::new(&Aes256Gcm::generate_key(OsRng)),
+        Self::from_key(&Aes256Gcm::generate_key(OsRng))
+    }
+
+    /// A keyed digest of `data` for `purpose` (HMAC-SHA256): a fingerprint that can be
+    /// stored and compared without being a fast, unsalted hash of what may be a secret
+    /// (a login body holds a password), which anyone with the table could brute-force.
+    pub fn digest(&self, purpose: &[u8], data: &[&[u8]]) -> [u8; 32] {
+        let mut mac = hmac_keyed(&self.mac_key);
+        mac.update(purpose);
+        mac.update(&[0]);
+        for part in data {
+            mac.update(part);
         }
+        mac.finalize().into_bytes().into()
     }
 
     /// Encrypts `plaintext` bound to `context` (a row id), returning nonce and ciphertext.
@@ -126,6 +146,25 @@ impl SecretBox {
             )
             .map_err(|_| anyhow::anyhow!("the secret does not decrypt with this key"))
     }
+}
+
+fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
+    let mut mac = hmac_keyed(key);
+    mac.update(data);
+    mac.finalize().into_bytes().into()
+}
+
+/// HMAC-SHA256 under `key`, without a fallible constructor: HMAC pads a short key with
+/// zeros to the 64-byte block (and hashes a longer one first), so doing that here is the
+/// same MAC.
+fn hmac_keyed(key: &[u8]) -> Hmac<Sha256> {
+    let mut block = [0u8; 64];
+    if key.len() > block.len() {
+        block[..32].copy_from_slice(&Sha256::digest(key));
+    } else {
+        block[..key.len()].copy_from_slice(key);
+    }
+    <Hmac<Sha256> as hmac::digest::KeyInit>::new(&block.into())
 }
 
 /// Seals an invited staff member's password for [`insert_invitation`].
@@ -209,5 +248,40 @@ mod tests {
         assert!(secrets.open(b"user-2", &nonce, &ct).is_err());
         assert!(SecretBox::generate().open(b"user-1", &nonce, &ct).is_err());
         assert!(!ct.windows(8).any(|w| w == b"hunter22"));
+    }
+
+    #[test]
+    fn the_padded_key_hmac_is_rfc_4231_hmac_sha256() {
+        // RFC 4231, test cases 1 (20-byte key) and 6 (131-byte key, hashed first).
+        let short = hmac_sha256(&[0x0b; 20], b"Hi There");
+        assert_eq!(
+            hex(&short),
+            "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"
+        );
+        let long = hmac_sha256(
+            &[0xaa; 131],
+            b"Test Using Larger Than Block-Size Key - Hash Key First",
+        );
+        assert_eq!(
+            hex(&long),
+            "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"
+        );
+    }
+
+    #[test]
+    fn digests_depend_on_the_key_the_purpose_and_the_data() {
+        let key = SecretBox::generate();
+        let a = key.digest(b"idempotency", &[b"POST /login", b"{}"]);
+        assert_eq!(a, key.digest(b"idempotency", &[b"POST /login", b"{}"]));
+        assert_ne!(a, key.digest(b"other", &[b"POST /login", b"{}"]));
+        assert_ne!(a, key.digest(b"idempotency", &[b"POST /login", b"{ }"]));
+        assert_ne!(
+            a,
+            SecretBox::generate().digest(b"idempotency", &[b"POST /login", b"{}"])
+        );
+    }
+
+    fn hex(bytes: &[u8]) -> String {
+        bytes.iter().map(|b| format!("{b:02x}")).collect()
     }
 }

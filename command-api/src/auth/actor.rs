@@ -45,18 +45,13 @@ impl Actor {
         }
     }
 
-    /// Event metadata naming this actor.
+    /// Event metadata naming this actor as the issuer of the request's command.
     pub fn metadata(&self, request_id: &str) -> event_store::Metadata {
-        event_store::Metadata {
-            actor_id: Some(self.user_id),
-            actor_role: Some(match self.role {
-                Role::Owner => "owner".into(),
-                Role::Staff => "staff".into(),
-            }),
-            correlation_id: Some(request_id.to_string()),
-            causation_id: None,
-            request_id: Some(request_id.to_string()),
-        }
+        let role = match self.role {
+            Role::Owner => "owner",
+            Role::Staff => "staff",
+        };
+        crate::http::request_id::command_metadata(request_id, Some(self.user_id), role)
     }
 }
 

@@ -5,24 +5,51 @@
 //!
 //! A retry that arrives while the first request is still running gets 409
 //! `idempotency_in_progress` rather than running twice. A first attempt that failed with a
-//! 5xx is not kept, so a retry runs again.
+//! 5xx is not kept, so a retry runs again. A first attempt that never finished (the process
+//! died mid-request) leaves its claim behind: after [`IN_PROGRESS_TIMEOUT`], far longer
+//! than a request runs, the same request may claim the key again. That retry runs the
+//! command a second time, which is what a client without the key would have done anyway;
+//! the alternative is refusing the key for a day.
+//!
+//! What is stored must not become a second, weaker copy of a secret:
+//!
+//! - Responses that hand out credentials (access and refresh tokens from login, refresh and
+//!   onboarding; a public booking's manage token) are marked `Cache-Control: no-store` by
+//!   their handlers, as RFC 6749 asks of token responses. Their bodies are stored sealed
+//!   (AES-256-GCM under `CAREOPS_SECRET_KEY`, bound to the record's scope and key), so the
+//!   table alone reveals no token, and a retry still gets its tokens back: without that a
+//!   retried refresh would present a spent token and revoke the whole login. Other bodies
+//!   stay in clear, which lets a contact's erasure find and drop the responses showing it.
+//! - The fingerprint of the request is a keyed digest (HMAC-SHA256 under the same key),
+//!   not a plain hash: a login body holds a password.
 
-use std::net::SocketAddr;
+use std::time::Duration;
 
 use axum::body::{to_bytes, Body};
-use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use sha2::{Digest, Sha256};
+use uuid::Uuid;
 
-use super::{ApiError, POSITION_HEADER};
+use super::{ApiError, ClientIp, POSITION_HEADER};
 use crate::startup::AppState;
 
 pub const IDEMPOTENCY_HEADER: &str = "idempotency-key";
 
 /// Responses of this size or less are kept for replay (command responses are small).
 const MAX_STORED_BODY: usize = 1024 * 1024;
+
+/// How long a claimed key whose request never finished blocks retries. Requests finish in
+/// well under a second; the graceful shutdown gives in-flight ones 30 s.
+pub const IN_PROGRESS_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The response headers a replay repeats.
+const KEPT_HEADERS: [&str; 3] = ["content-type", POSITION_HEADER, "cache-control"];
+
+/// Domain separation of the request fingerprint and the sealed bodies.
+const REQUEST_DIGEST: &[u8] = b"careops idempotency request";
+const SEALED_BODY: &[u8] = b"careops idempotency body";
 
 pub async fn idempotent(State(state): State<AppState>, request: Request, next: Next) -> Response {
     if request.method() != Method::POST {
@@ -34,6 +61,16 @@ pub async fn idempotent(State(state): State<AppState>, request: Request, next: N
     match handle(&state, key, request, next).await {
         Ok(response) | Err(response) => response,
     }
+}
+
+/// A stored record, as found by a request that could not claim its key.
+#[derive(sqlx::FromRow)]
+struct Stored {
+    request_hash: Vec<u8>,
+    status: i16,
+    headers: serde_json::Value,
+    body: Vec<u8>,
+    body_nonce: Option<Vec<u8>>,
 }
 
 async fn handle(
@@ -65,34 +102,50 @@ async fn handle(
         )
         .into_response()
     })?;
-    let mut hasher = Sha256::new();
-    hasher.update(parts.method.as_str().as_bytes());
-    hasher.update(b" ");
-    hasher.update(parts.uri.path().as_bytes());
-    hasher.update(b"\n");
-    hasher.update(&bytes);
-    let request_hash = hasher.finalize().to_vec();
+    let request_hash = state
+        .secrets
+        .digest(
+            REQUEST_DIGEST,
+            &[
+                parts.method.as_str().as_bytes(),
+                b" ",
+                parts.uri.path().as_bytes(),
+                b"\n",
+                &bytes,
+            ],
+        )
+        .to_vec();
     let pool = state.store.pool();
+    let claim = Uuid::now_v7();
 
-    // Claim the key, or find what an earlier request did with it.
+    // Claim the key: new, expired, or left in progress by a request that never finished
+    // (the same request only: another body with this key stays a 422).
     let claimed = sqlx::query(
-        "insert into idempotency_records (scope, key, request_hash, status, body)
-         values ($1, $2, $3, 0, ''::bytea)
+        "insert into idempotency_records (scope, key, request_hash, status, body, claim_id)
+         values ($1, $2, $3, 0, ''::bytea, $4)
          on conflict (scope, key) do update
-            set request_hash = excluded.request_hash, status = 0, body = ''::bytea, headers = '{}'::jsonb, created_at = now()
-            where idempotency_records.created_at < now() - interval '24 hours'",
+            set request_hash = excluded.request_hash, status = 0, body = ''::bytea,
+                body_nonce = null, headers = '{}'::jsonb, created_at = now(),
+                claim_id = excluded.claim_id
+            where idempotency_records.created_at < now() - interval '24 hours'
+               or (idempotency_records.status = 0
+                   and idempotency_records.request_hash = excluded.request_hash
+                   and idempotency_records.created_at < now() - make_interval(secs => $5))",
     )
     .bind(&scope)
     .bind(&key)
     .bind(&request_hash)
+    .bind(claim)
+    .bind(IN_PROGRESS_TIMEOUT.as_secs_f64())
     .execute(pool)
     .await
     .map_err(|e| ApiError::from(e).into_response())?
     .rows_affected()
         == 1;
     if !claimed {
-        let stored: Option<(Vec<u8>, i16, serde_json::Value, Vec<u8>)> = sqlx::query_as(
-            "select request_hash, status, headers, body from idempotency_records where scope = $1 and key = $2",
+        let stored: Option<Stored> = sqlx::query_as(
+            "select request_hash, status, headers, body, body_nonce
+             from idempotency_records where scope = $1 and key = $2",
         )
         .bind(&scope)
         .bind(&key)
@@ -100,17 +153,17 @@ async fn handle(
         .await
         .map_err(|e| ApiError::from(e).into_response())?;
         return Err(match stored {
-            Some((hash, _, _, _)) if hash != request_hash => ApiError::unprocessable(
+            Some(stored) if stored.request_hash != request_hash => ApiError::unprocessable(
                 "idempotency_key_reused",
                 "this Idempotency-Key was used with another request",
             )
             .into_response(),
-            Some((_, 0, _, _)) | None => ApiError::conflict(
+            Some(Stored { status: 0, .. }) | None => ApiError::conflict(
                 "idempotency_in_progress",
                 "a request with this Idempotency-Key is still being processed",
             )
             .into_response(),
-            Some((_, status, headers, body)) => replay(status, &headers, body),
+            Some(stored) => replay(state, &scope, &key, stored),
         });
     }
 
@@ -119,11 +172,14 @@ async fn handle(
         .await;
     let status = response.status();
     if status.is_server_error() {
-        let _ = sqlx::query("delete from idempotency_records where scope = $1 and key = $2")
-            .bind(&scope)
-            .bind(&key)
-            .execute(pool)
-            .await;
+        let _ = sqlx::query(
+            "delete from idempotency_records where scope = $1 and key = $2 and claim_id = $3",
+        )
+        .bind(&scope)
+        .bind(&key)
+        .bind(claim)
+        .execute(pool)
+        .await;
         return Ok(response);
     }
     let (parts, body) = response.into_parts();
@@ -131,7 +187,7 @@ async fn handle(
         .await
         .map_err(|e| ApiError::internal(e).into_response())?;
     let mut kept = serde_json::Map::new();
-    for name in [header::CONTENT_TYPE.as_str(), POSITION_HEADER] {
+    for name in KEPT_HEADERS {
         if let Some(value) = parts.headers.get(name).and_then(|v| v.to_str().ok()) {
             kept.insert(
                 name.to_string(),
@@ -139,22 +195,64 @@ async fn handle(
             );
         }
     }
-    sqlx::query("update idempotency_records set status = $3, headers = $4, body = $5 where scope = $1 and key = $2")
-        .bind(&scope)
-        .bind(&key)
-        .bind(status.as_u16() as i16)
-        .bind(serde_json::Value::Object(kept))
-        .bind(body.to_vec())
-        .execute(pool)
-        .await
-        .map_err(|e| ApiError::from(e).into_response())?;
+    let (stored_body, nonce) = if must_seal(&parts.headers) {
+        let (nonce, sealed) = state
+            .secrets
+            .seal(&seal_context(&scope, &key), &body)
+            .map_err(|e| ApiError::internal(e).into_response())?;
+        (sealed, Some(nonce))
+    } else {
+        (body.to_vec(), None)
+    };
+    // Only while the claim is still ours: had this request outlived the in-progress timeout
+    // and a retry taken the key over, the retry's record stands.
+    sqlx::query(
+        "update idempotency_records set status = $4, headers = $5, body = $6, body_nonce = $7
+         where scope = $1 and key = $2 and claim_id = $3",
+    )
+    .bind(&scope)
+    .bind(&key)
+    .bind(claim)
+    .bind(status.as_u16() as i16)
+    .bind(serde_json::Value::Object(kept))
+    .bind(stored_body)
+    .bind(nonce)
+    .execute(pool)
+    .await
+    .map_err(|e| ApiError::from(e).into_response())?;
     Ok(Response::from_parts(parts, Body::from(body)))
 }
 
-fn replay(status: i16, headers: &serde_json::Value, body: Vec<u8>) -> Response {
+/// A response marked `Cache-Control: no-store` carries credentials: stored sealed.
+fn must_seal(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::CACHE_CONTROL)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|directive| directive.trim().eq_ignore_ascii_case("no-store"))
+}
+
+/// What a sealed body is bound to: it opens only as the body of this record.
+fn seal_context(scope: &str, key: &str) -> Vec<u8> {
+    [SEALED_BODY, b"\n", scope.as_bytes(), b"\n", key.as_bytes()].concat()
+}
+
+fn replay(state: &AppState, scope: &str, key: &str, stored: Stored) -> Response {
+    let body = match &stored.body_nonce {
+        None => stored.body,
+        Some(nonce) => match state
+            .secrets
+            .open(&seal_context(scope, key), nonce, &stored.body)
+        {
+            Ok(body) => body,
+            // Sealed under another CAREOPS_SECRET_KEY (rotated within the day).
+            Err(error) => return ApiError::internal(error).into_response(),
+        },
+    };
     let mut response = Response::new(Body::from(body));
-    *response.status_mut() = StatusCode::from_u16(status as u16).unwrap_or(StatusCode::OK);
-    if let Some(map) = headers.as_object() {
+    *response.status_mut() = StatusCode::from_u16(stored.status as u16).unwrap_or(StatusCode::OK);
+    if let Some(map) = stored.headers.as_object() {
         for (name, value) in map {
             if let (Ok(name), Some(Ok(value))) = (
                 header::HeaderName::from_bytes(name.as_bytes()),
@@ -184,11 +282,7 @@ fn caller_scope(state: &AppState, request: &Request) -> String {
     match user {
         Some(claims) => format!("user:{}", claims.sub),
         None => {
-            let ip = request
-                .extensions()
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|ConnectInfo(addr)| addr.ip().to_string())
-                .unwrap_or_default();
+            let ClientIp(ip) = ClientIp::of(state, request.headers(), request.extensions());
             format!("public:{ip}")
         }
     }

@@ -78,6 +78,13 @@ where
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let json_content = request
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map(|v| v.trim().to_ascii_lowercase())
+            .is_some_and(|v| v == "application/json" || v.ends_with("+json"));
         let bytes = axum::body::Bytes::from_request(request, state)
             .await
             .map_err(|rejection| {
@@ -93,6 +100,13 @@ where
             })?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(OptionalJson(None));
+        }
+        // A body, when there is one, is JSON like every other (as `ApiJson` insists).
+        if !json_content {
+            return Err(ApiError::bad_request(
+                "unsupported_media_type",
+                "send the body as application/json",
+            ));
         }
         serde_json::from_slice(&bytes)
             .map(|v| OptionalJson(Some(v)))

@@ -32,3 +32,14 @@ pub fn with_etag<T: Serialize>(body: &T, version: u64) -> Response {
     }
     response
 }
+
+/// Marks a response that hands out credentials (tokens): no cache keeps it
+/// (`Cache-Control: no-store`, as RFC 6749 asks of token responses), and the idempotency
+/// layer stores it only sealed.
+pub fn no_store(mut response: Response) -> Response {
+    response.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        HeaderValue::from_static("no-store"),
+    );
+    response
+}

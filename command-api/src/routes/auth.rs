@@ -1,8 +1,6 @@
 //! `/auth/*`: login, refresh (rotating), logout, me, password change.
 
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -14,7 +12,7 @@ use uuid::Uuid;
 
 use crate::auth::sessions::{self, RefreshRefused};
 use crate::auth::{password, Actor};
-use crate::http::{ApiError, ApiJson, ApiResult};
+use crate::http::{no_store, ApiError, ApiJson, ApiResult, ClientIp};
 use crate::startup::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -42,7 +40,7 @@ pub struct UserView {
     #[schema(value_type = String, example = "owner")]
     pub role: Role,
     pub workspace_id: Uuid,
-    #[schema(value_type = Object)]
+    #[schema(value_type = projections::query::staff::PermissionsView)]
     pub permissions: Permissions,
 }
 
@@ -130,11 +128,11 @@ fn wrong_credentials() -> ApiError {
 #[tracing::instrument(skip_all)]
 pub async fn login(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     ApiJson(body): ApiJson<LoginRequest>,
-) -> ApiResult<Json<TokenPair>> {
+) -> ApiResult<Response> {
     let email = body.email.trim().to_lowercase();
-    state.limits.login_by_ip.check(&peer.ip())?;
+    state.limits.login_by_ip.check(&client)?;
     state.limits.login_by_email.check(&email)?;
     let row: Option<(Uuid, String, bool)> =
         sqlx::query_as("select user_id, password_hash, active from credentials where email = $1")
@@ -152,7 +150,9 @@ pub async fn login(
         .await?
         .filter(|u| u.active)
         .ok_or_else(wrong_credentials)?;
-    Ok(Json(issue_tokens(&state, &user).await?))
+    Ok(no_store(
+        Json(issue_tokens(&state, &user).await?).into_response(),
+    ))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -168,7 +168,7 @@ pub struct RefreshRequest {
 pub async fn refresh(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<RefreshRequest>,
-) -> ApiResult<Json<TokenPair>> {
+) -> ApiResult<Response> {
     let (user_id, issued) =
         match sessions::rotate(state.store.pool(), body.refresh_token.trim()).await? {
             Ok(rotated) => rotated,
@@ -184,7 +184,9 @@ pub async fn refresh(
         .await?
         .filter(|u| u.active)
         .ok_or_else(|| ApiError::unauthorized("invalid or expired refresh token"))?;
-    Ok(Json(access_pair(&state, &user, issued)?))
+    Ok(no_store(
+        Json(access_pair(&state, &user, issued)?).into_response(),
+    ))
 }
 
 /// `POST /auth/logout`: ends the login of the refresh token.

@@ -90,6 +90,7 @@ impl BookingView {
 }
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[schema(as = BookingContactInput)]
 #[serde(deny_unknown_fields)]
 pub struct ContactInput {
     pub name: String,
@@ -606,9 +607,9 @@ async fn change_booking(
 
 /// `POST /bookings/{id}/confirm`: pending → confirmed.
 #[utoipa::path(post, path = "/api/v1/bookings/{id}/confirm", tag = "bookings",
-    params(("id" = Uuid, Path, description = "booking id")),
+    params(("id" = Uuid, Path, description = "booking id"), crate::openapi::IfMatchHeader),
     responses((status = 200, body = BookingView), (status = 404, body = crate::openapi::ErrorBody),
-              (status = 422, body = crate::openapi::ErrorBody)),
+              (status = 422, body = crate::openapi::ErrorBody), (status = 403, body = crate::openapi::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn confirm(
     State(state): State<AppState>,
@@ -628,9 +629,9 @@ pub struct CancelInput {
 
 /// `POST /bookings/{id}/cancel`: releases the slot and returns the stock.
 #[utoipa::path(post, path = "/api/v1/bookings/{id}/cancel", tag = "bookings", request_body = CancelInput,
-    params(("id" = Uuid, Path, description = "booking id")),
+    params(("id" = Uuid, Path, description = "booking id"), crate::openapi::IfMatchHeader),
     responses((status = 200, body = BookingView), (status = 404, body = crate::openapi::ErrorBody),
-              (status = 422, body = crate::openapi::ErrorBody)),
+              (status = 422, body = crate::openapi::ErrorBody), (status = 403, body = crate::openapi::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn cancel(
     State(state): State<AppState>,
@@ -665,9 +666,9 @@ pub struct RescheduleInput {
 
 /// `POST /bookings/{id}/reschedule`: the same checks as a new booking.
 #[utoipa::path(post, path = "/api/v1/bookings/{id}/reschedule", tag = "bookings", request_body = RescheduleInput,
-    params(("id" = Uuid, Path, description = "booking id")),
+    params(("id" = Uuid, Path, description = "booking id"), crate::openapi::IfMatchHeader),
     responses((status = 200, body = BookingView), (status = 404, body = crate::openapi::ErrorBody),
-              (status = 409, body = crate::openapi::ErrorBody), (status = 422, body = crate::openapi::ErrorBody)),
+              (status = 409, body = crate::openapi::ErrorBody), (status = 422, body = crate::openapi::ErrorBody), (status = 403, body = crate::openapi::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn reschedule(
     State(state): State<AppState>,
@@ -707,9 +708,9 @@ pub struct CompleteInput {
 /// `POST /bookings/{id}/complete`: the visit happened (starts the follow-up timer);
 /// `inventory_used` corrects what was actually consumed.
 #[utoipa::path(post, path = "/api/v1/bookings/{id}/complete", tag = "bookings", request_body = CompleteInput,
-    params(("id" = Uuid, Path, description = "booking id")),
+    params(("id" = Uuid, Path, description = "booking id"), crate::openapi::IfMatchHeader),
     responses((status = 200, body = BookingView), (status = 404, body = crate::openapi::ErrorBody),
-              (status = 409, body = crate::openapi::ErrorBody), (status = 422, body = crate::openapi::ErrorBody)),
+              (status = 409, body = crate::openapi::ErrorBody), (status = 422, body = crate::openapi::ErrorBody), (status = 403, body = crate::openapi::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn complete(
     State(state): State<AppState>,
@@ -754,9 +755,9 @@ pub async fn complete(
 
 /// `POST /bookings/{id}/no-show`.
 #[utoipa::path(post, path = "/api/v1/bookings/{id}/no-show", tag = "bookings",
-    params(("id" = Uuid, Path, description = "booking id")),
+    params(("id" = Uuid, Path, description = "booking id"), crate::openapi::IfMatchHeader),
     responses((status = 200, body = BookingView), (status = 404, body = crate::openapi::ErrorBody),
-              (status = 422, body = crate::openapi::ErrorBody)),
+              (status = 422, body = crate::openapi::ErrorBody), (status = 403, body = crate::openapi::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn no_show(
     State(state): State<AppState>,
@@ -771,7 +772,7 @@ pub async fn no_show(
 /// `GET /bookings/{id}` (read from the booking's stream until the read models land).
 #[utoipa::path(get, path = "/api/v1/bookings/{id}", tag = "bookings",
     params(("id" = Uuid, Path, description = "booking id")),
-    responses((status = 200, body = BookingView), (status = 404, body = crate::openapi::ErrorBody)),
+    responses((status = 200, body = BookingView), (status = 404, body = crate::openapi::ErrorBody), (status = 403, body = crate::openapi::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn get_booking(
     State(state): State<AppState>,

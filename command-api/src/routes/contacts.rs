@@ -191,10 +191,10 @@ async fn release_email(
 
 /// `PUT /contacts/{id}`: name, email, phone; a new email must be free in the workspace.
 #[utoipa::path(put, path = "/api/v1/contacts/{id}", tag = "contacts", request_body = ContactInput,
-    params(("id" = Uuid, Path, description = "contact id")),
+    params(("id" = Uuid, Path, description = "contact id"), crate::openapi::IfMatchHeader),
     responses((status = 200, body = ContactView), (status = 404, body = crate::openapi::ErrorBody),
               (status = 409, body = crate::openapi::ErrorBody), (status = 412, body = crate::openapi::ErrorBody),
-              (status = 422, body = crate::openapi::ErrorBody)),
+              (status = 422, body = crate::openapi::ErrorBody), (status = 403, body = crate::openapi::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn update_contact(
     State(state): State<AppState>,
@@ -262,7 +262,7 @@ pub async fn update_contact(
 /// `GET /contacts/{id}` answers it with `erased: true`, and erasing it again is a 409
 /// `already_erased`.
 #[utoipa::path(delete, path = "/api/v1/contacts/{id}", tag = "contacts",
-    params(("id" = Uuid, Path, description = "contact id")),
+    params(("id" = Uuid, Path, description = "contact id"), crate::openapi::IfMatchHeader),
     responses((status = 204, description = "erased; `X-CareOps-Position` names the erasure"),
               (status = 400, body = crate::openapi::ErrorBody), (status = 401, body = crate::openapi::ErrorBody),
               (status = 403, body = crate::openapi::ErrorBody), (status = 404, body = crate::openapi::ErrorBody),

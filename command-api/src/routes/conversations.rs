@@ -358,7 +358,7 @@ pub async fn get_conversation(
 /// `POST /conversations/{id}/messages`: a reply through the conversation's channel; the
 /// conversation is answered from then on. A closed conversation takes no reply (422).
 #[utoipa::path(post, path = "/api/v1/conversations/{id}/messages", tag = "inbox", request_body = ReplyInput,
-    params(("id" = Uuid, Path, description = "conversation id")),
+    params(("id" = Uuid, Path, description = "conversation id"), crate::openapi::IfMatchHeader),
     responses((status = 201, body = MessageView), (status = 400, body = crate::openapi::ErrorBody),
               (status = 401, body = crate::openapi::ErrorBody), (status = 403, body = crate::openapi::ErrorBody),
               (status = 404, body = crate::openapi::ErrorBody), (status = 409, body = crate::openapi::ErrorBody),
@@ -469,7 +469,7 @@ async fn change(
 /// `POST /conversations/{id}/assign`: `{assignee_id}` gives the conversation to a user who
 /// may use the inbox, `null` to nobody. Staff may only take it themselves or let it go.
 #[utoipa::path(post, path = "/api/v1/conversations/{id}/assign", tag = "inbox", request_body = Assignment,
-    params(("id" = Uuid, Path, description = "conversation id")),
+    params(("id" = Uuid, Path, description = "conversation id"), crate::openapi::IfMatchHeader),
     responses((status = 200, body = ConversationView), (status = 400, body = crate::openapi::ErrorBody),
               (status = 401, body = crate::openapi::ErrorBody), (status = 403, body = crate::openapi::ErrorBody),
               (status = 404, body = crate::openapi::ErrorBody), (status = 409, body = crate::openapi::ErrorBody),
@@ -506,7 +506,7 @@ pub async fn assign(
 
 /// `POST /conversations/{id}/close`: done; the next message from the contact reopens it.
 #[utoipa::path(post, path = "/api/v1/conversations/{id}/close", tag = "inbox",
-    params(("id" = Uuid, Path, description = "conversation id")),
+    params(("id" = Uuid, Path, description = "conversation id"), crate::openapi::IfMatchHeader),
     responses((status = 200, body = ConversationView), (status = 400, body = crate::openapi::ErrorBody),
               (status = 401, body = crate::openapi::ErrorBody), (status = 403, body = crate::openapi::ErrorBody),
               (status = 404, body = crate::openapi::ErrorBody), (status = 409, body = crate::openapi::ErrorBody),

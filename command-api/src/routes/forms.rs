@@ -192,7 +192,7 @@ pub async fn create_template(
 /// `PUT /forms/templates/{id}` (owner): replaces name and fields; `If-Match` with the
 /// template's `ETag` refuses a stale edit (412). Requests already sent show the new fields.
 #[utoipa::path(put, path = "/api/v1/forms/templates/{id}", tag = "forms", request_body = TemplateInput,
-    params(("id" = Uuid, Path, description = "template id")),
+    params(("id" = Uuid, Path, description = "template id"), crate::openapi::IfMatchHeader),
     responses((status = 200, body = TemplateView), (status = 400, body = crate::openapi::ErrorBody),
               (status = 401, body = crate::openapi::ErrorBody), (status = 403, body = crate::openapi::ErrorBody),
               (status = 404, body = crate::openapi::ErrorBody), (status = 409, body = crate::openapi::ErrorBody),

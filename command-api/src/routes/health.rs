@@ -14,9 +14,9 @@ use crate::startup::AppState;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/health", get(health))
-        .route("/api/v1/health", get(health))
+        .route("/api/v1/health", get(api_health))
         .route("/ready", get(ready))
-        .route("/api/v1/ready", get(ready))
+        .route("/api/v1/ready", get(api_ready))
 }
 
 /// Liveness: the process answers. No dependency is checked, so a database outage does not
@@ -62,4 +62,17 @@ pub async fn ready(State(state): State<AppState>) -> impl IntoResponse {
             })),
         )
     }
+}
+
+/// `GET /api/v1/health`: [`health`], under the API's base path for clients that only know it.
+#[utoipa::path(get, path = "/api/v1/health", tag = "operations", responses((status = 200, description = "the process is alive")))]
+pub async fn api_health() -> impl IntoResponse {
+    health().await
+}
+
+/// `GET /api/v1/ready`: [`ready`], under the API's base path.
+#[utoipa::path(get, path = "/api/v1/ready", tag = "operations",
+    responses((status = 200, description = "PostgreSQL and NATS answer"), (status = 503, body = crate::openapi::ErrorBody)))]
+pub async fn api_ready(state: State<AppState>) -> impl IntoResponse {
+    ready(state).await
 }

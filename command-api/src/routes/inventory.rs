@@ -115,9 +115,9 @@ pub struct ItemUpdate {
 
 /// `PUT /inventory/{id}`: name, unit and threshold (quantities change by receive/adjust).
 #[utoipa::path(put, path = "/api/v1/inventory/{id}", tag = "inventory", request_body = ItemUpdate,
-    params(("id" = Uuid, Path, description = "inventory item id")),
+    params(("id" = Uuid, Path, description = "inventory item id"), crate::openapi::IfMatchHeader),
     responses((status = 200, body = InventoryItemView), (status = 404, body = crate::openapi::ErrorBody),
-              (status = 422, body = crate::openapi::ErrorBody)),
+              (status = 422, body = crate::openapi::ErrorBody), (status = 403, body = crate::openapi::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn update_item(
     State(state): State<AppState>,
@@ -159,9 +159,9 @@ pub struct Receipt {
 
 /// `POST /inventory/{id}/receive`: stock delivered.
 #[utoipa::path(post, path = "/api/v1/inventory/{id}/receive", tag = "inventory", request_body = Receipt,
-    params(("id" = Uuid, Path, description = "inventory item id")),
+    params(("id" = Uuid, Path, description = "inventory item id"), crate::openapi::IfMatchHeader),
     responses((status = 200, body = InventoryItemView), (status = 404, body = crate::openapi::ErrorBody),
-              (status = 422, body = crate::openapi::ErrorBody)),
+              (status = 422, body = crate::openapi::ErrorBody), (status = 403, body = crate::openapi::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn receive(
     State(state): State<AppState>,
@@ -200,9 +200,9 @@ pub struct Adjustment {
 
 /// `POST /inventory/{id}/adjust`: a counted correction; a result below zero is a 409.
 #[utoipa::path(post, path = "/api/v1/inventory/{id}/adjust", tag = "inventory", request_body = Adjustment,
-    params(("id" = Uuid, Path, description = "inventory item id")),
+    params(("id" = Uuid, Path, description = "inventory item id"), crate::openapi::IfMatchHeader),
     responses((status = 200, body = InventoryItemView), (status = 404, body = crate::openapi::ErrorBody),
-              (status = 409, body = crate::openapi::ErrorBody), (status = 422, body = crate::openapi::ErrorBody)),
+              (status = 409, body = crate::openapi::ErrorBody), (status = 422, body = crate::openapi::ErrorBody), (status = 403, body = crate::openapi::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn adjust(
     State(state): State<AppState>,
@@ -236,7 +236,7 @@ pub async fn adjust(
 /// `GET /inventory/{id}` (read from the item's stream until the read models land).
 #[utoipa::path(get, path = "/api/v1/inventory/{id}", tag = "inventory",
     params(("id" = Uuid, Path, description = "inventory item id")),
-    responses((status = 200, body = InventoryItemView), (status = 404, body = crate::openapi::ErrorBody)),
+    responses((status = 200, body = InventoryItemView), (status = 404, body = crate::openapi::ErrorBody), (status = 403, body = crate::openapi::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn get_item(
     State(state): State<AppState>,

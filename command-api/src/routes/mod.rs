@@ -47,6 +47,12 @@ pub fn router(state: AppState) -> Router {
         .merge(public_forms::routes())
         .merge(workspace::routes());
     let api = api
+        .method_not_allowed_fallback(crate::http::fallback::method_not_allowed)
+        // Innermost, so that the idempotency layer stores and replays the position too.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::http::position::ensure_position,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             crate::http::min_position::wait_for_position,
@@ -61,5 +67,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", axum::routing::get(crate::http::metrics::render))
         .merge(health::routes())
         .merge(crate::openapi::routes())
+        .method_not_allowed_fallback(crate::http::fallback::method_not_allowed)
+        .fallback(crate::http::fallback::route_not_found)
         .with_state(state)
 }

@@ -21,7 +21,7 @@ use uuid::Uuid;
 use crate::auth::{password, Actor};
 use crate::command::{SideWrite, Unit};
 use crate::execute;
-use crate::http::{command_response, ApiError, ApiJson, ApiResult, RequestId};
+use crate::http::{command_response, no_store, ApiError, ApiJson, ApiResult, RequestId};
 use crate::routes::auth::issue_tokens;
 use crate::routes::views::{InventoryItemView, ServiceView, WorkspaceView};
 use crate::startup::AppState;
@@ -95,13 +95,8 @@ pub async fn create_workspace(
 
     let workspace_id = Uuid::now_v7();
     let owner_id = Uuid::now_v7();
-    let metadata = event_store::Metadata {
-        actor_id: Some(owner_id),
-        actor_role: Some("owner".into()),
-        correlation_id: Some(request_id.clone()),
-        request_id: Some(request_id),
-        causation_id: None,
-    };
+    // The new owner issues the command that creates them (there is no token yet).
+    let metadata = crate::http::request_id::command_metadata(&request_id, Some(owner_id), "owner");
     let (workspace, outcome) = execute!(state.store, workspace_id, &metadata, |unit| {
         let email_key = ReservationKey::UserEmail(owner_email.clone());
         let email_holder = unit
@@ -180,11 +175,11 @@ pub async fn create_workspace(
         access_token: tokens.access_token,
         refresh_token: tokens.refresh_token,
     };
-    Ok(command_response(
+    Ok(no_store(command_response(
         StatusCode::CREATED,
         &body,
         outcome.as_ref(),
-    ))
+    )))
 }
 
 /// The requested slug when free (409 otherwise), or the first free numbered variant of a

@@ -2,9 +2,8 @@
 //! only for active workspaces (an inactive or unknown slug answers 404).
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
 
-use axum::extract::{ConnectInfo, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
@@ -26,7 +25,7 @@ use uuid::Uuid;
 use crate::auth::sessions::{new_token, token_hash};
 use crate::command::{fold, SideWrite, Unit};
 use crate::execute;
-use crate::http::{command_response, ApiError, ApiJson, ApiPath, ApiResult};
+use crate::http::{command_response, no_store, ApiError, ApiJson, ApiPath, ApiResult, ClientIp};
 use crate::routes::bookings::{place, ContactInput, CustomerInput, Placement};
 use crate::startup::AppState;
 
@@ -55,12 +54,7 @@ pub(crate) async fn active_workspace(unit: &mut Unit, slug: &str) -> ApiResult<W
 
 /// Event metadata of a request by the public (no actor).
 pub(crate) fn metadata(request_id: &str) -> event_store::Metadata {
-    event_store::Metadata {
-        actor_role: Some("public".into()),
-        correlation_id: Some(request_id.to_string()),
-        request_id: Some(request_id.to_string()),
-        ..Default::default()
-    }
+    crate::http::request_id::command_metadata(request_id, None, "public")
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -113,10 +107,10 @@ async fn bookable_staff(
     responses((status = 200, body = PublicPage), (status = 404, body = crate::openapi::ErrorBody), (status = 429, body = crate::openapi::ErrorBody)))]
 pub async fn page(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     ApiPath(slug): ApiPath<String>,
 ) -> ApiResult<Json<PublicPage>> {
-    state.limits.public_by_ip.check(&peer.ip())?;
+    state.limits.public_by_ip.check(&client)?;
     let mut unit = Unit::new(state.store.clone());
     let ws = active_workspace(&mut unit, &slug).await?;
     let service_ids = state.store.stream_ids(ws.id, service::STREAM_TYPE).await?;
@@ -178,14 +172,14 @@ pub struct Availability {
 /// with buffers, minimum notice and the booking horizon.
 #[utoipa::path(get, path = "/api/v1/public/{slug}/availability", tag = "public",
     params(("slug" = String, Path, description = "the workspace's address"), AvailabilityQuery),
-    responses((status = 200, body = Availability), (status = 400, body = crate::openapi::ErrorBody), (status = 404, body = crate::openapi::ErrorBody)))]
+    responses((status = 200, body = Availability), (status = 400, body = crate::openapi::ErrorBody), (status = 404, body = crate::openapi::ErrorBody), (status = 429, body = crate::openapi::ErrorBody)))]
 pub async fn availability(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     ApiPath(slug): ApiPath<String>,
     query: Result<Query<AvailabilityQuery>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult<Json<Availability>> {
-    state.limits.public_by_ip.check(&peer.ip())?;
+    state.limits.public_by_ip.check(&client)?;
     let Query(query) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
     let days = query.days.unwrap_or(1);
     if !(1..=14).contains(&days) {
@@ -271,12 +265,12 @@ pub struct PublicBooking {
               (status = 422, body = crate::openapi::ErrorBody), (status = 429, body = crate::openapi::ErrorBody)))]
 pub async fn book(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     crate::http::RequestId(request_id): crate::http::RequestId,
     ApiPath(slug): ApiPath<String>,
     ApiJson(body): ApiJson<PublicBookingInput>,
 ) -> ApiResult<Response> {
-    state.limits.public_by_ip.check(&peer.ip())?;
+    state.limits.public_by_ip.check(&client)?;
     if body.contact.email.is_none() {
         return Err(ApiError::unprocessable(
             "invalid_value",
@@ -318,11 +312,21 @@ pub async fn book(
         end: view.end,
         manage_token,
     };
-    Ok(command_response(
+    // The manage token is a credential (it cancels the booking): never kept in clear.
+    Ok(no_store(command_response(
         StatusCode::CREATED,
         &body,
         outcome.as_ref(),
-    ))
+    )))
+}
+
+/// A publicly cancelled booking (the manage token is not repeated).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PublicBookingStatus {
+    pub booking_id: Uuid,
+    pub status: String,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -335,16 +339,16 @@ pub struct ManageTokenInput {
 /// inside the workspace's cancellation window.
 #[utoipa::path(post, path = "/api/v1/public/bookings/{id}/cancel", tag = "public", request_body = ManageTokenInput,
     params(("id" = Uuid, Path, description = "booking id")),
-    responses((status = 200, body = PublicBooking), (status = 404, body = crate::openapi::ErrorBody),
+    responses((status = 200, body = PublicBookingStatus), (status = 404, body = crate::openapi::ErrorBody),
               (status = 422, body = crate::openapi::ErrorBody), (status = 429, body = crate::openapi::ErrorBody)))]
 pub async fn cancel(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     crate::http::RequestId(request_id): crate::http::RequestId,
     ApiPath(booking_id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<ManageTokenInput>,
 ) -> ApiResult<Response> {
-    state.limits.public_by_ip.check(&peer.ip())?;
+    state.limits.public_by_ip.check(&client)?;
     let matches: Option<bool> = sqlx::query_scalar(
         "select token_hash = $2 from booking_manage_tokens where booking_id = $1",
     )
@@ -422,12 +426,12 @@ pub async fn cancel(
         }
         after.ok_or_else(|| ApiError::not_found("booking"))
     });
-    let body = serde_json::json!({
-        "booking_id": view.id,
-        "status": view.status.as_str(),
-        "start": view.start(),
-        "end": view.end(),
-    });
+    let body = PublicBookingStatus {
+        booking_id: view.id,
+        status: view.status.as_str().to_string(),
+        start: view.start(),
+        end: view.end(),
+    };
     Ok(command_response(StatusCode::OK, &body, outcome.as_ref()))
 }
 

@@ -5,9 +5,8 @@
 //! and a form is submitted once (409 `already_submitted`). Rate limited per client address.
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
 
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
@@ -25,7 +24,7 @@ use uuid::Uuid;
 use crate::auth::sessions::token_hash;
 use crate::command::Unit;
 use crate::execute;
-use crate::http::{command_response, ApiError, ApiJson, ApiPath, ApiResult, RequestId};
+use crate::http::{command_response, ApiError, ApiJson, ApiPath, ApiResult, ClientIp, RequestId};
 use crate::routes::public::metadata;
 use crate::startup::AppState;
 
@@ -111,10 +110,10 @@ pub struct PublicForm {
 #[tracing::instrument(skip_all)]
 pub async fn fetch(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     ApiPath(token): ApiPath<String>,
 ) -> ApiResult<Json<PublicForm>> {
-    state.limits.public_by_ip.check(&peer.ip())?;
+    state.limits.public_by_ip.check(&client)?;
     let (request_id, workspace_id) = resolve(&state, &token).await?;
     let mut unit = Unit::new(state.store.clone());
     let (request, template) = load_form(&mut unit, request_id, workspace_id).await?;
@@ -164,12 +163,12 @@ pub struct FormSubmitted {
 #[tracing::instrument(skip_all)]
 pub async fn submit(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     RequestId(request_id): RequestId,
     ApiPath(token): ApiPath<String>,
     ApiJson(body): ApiJson<FormAnswers>,
 ) -> ApiResult<Response> {
-    state.limits.public_by_ip.check(&peer.ip())?;
+    state.limits.public_by_ip.check(&client)?;
     let (form_request_id, workspace_id) = resolve(&state, &token).await?;
     let now = state.clock.now();
     let (view, outcome) = execute!(state.store, workspace_id, &metadata(&request_id), |unit| {

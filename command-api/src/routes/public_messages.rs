@@ -3,9 +3,7 @@
 //! open email conversation (found by email, or created), unanswered until staff reply.
 //! Rate limited per client address like public booking; only active workspaces take it.
 
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::post;
@@ -17,7 +15,7 @@ use uuid::Uuid;
 
 use crate::command::Unit;
 use crate::execute;
-use crate::http::{command_response, ApiJson, ApiPath, ApiResult, RequestId};
+use crate::http::{command_response, ApiJson, ApiPath, ApiResult, ClientIp, RequestId};
 use crate::routes::contact_match::ContactDetails;
 use crate::routes::conversations::typed_body;
 use crate::routes::inbound::{self, Inbound};
@@ -56,12 +54,12 @@ pub struct ContactFormAccepted {
 #[tracing::instrument(skip_all, fields(slug = %slug))]
 pub async fn contact_form(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     RequestId(request_id): RequestId,
     ApiPath(slug): ApiPath<String>,
     ApiJson(body): ApiJson<ContactFormInput>,
 ) -> ApiResult<Response> {
-    state.limits.public_by_ip.check(&peer.ip())?;
+    state.limits.public_by_ip.check(&client)?;
     let message = Inbound {
         channel: Channel::Email,
         sender: ContactDetails {

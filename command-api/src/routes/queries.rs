@@ -2,6 +2,7 @@
 //! each confined to the caller's workspace by row-level security, staff to their slice.
 
 use axum::extract::State;
+use axum::response::Response;
 use axum::routing::get;
 use axum::{Json, Router};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -90,7 +91,7 @@ pub struct BookingQuery {
 
 /// `GET /bookings` (owner, staff with `bookings`: their own).
 #[utoipa::path(get, path = "/api/v1/bookings", tag = "bookings", params(BookingQuery),
-    responses((status = 200, body = Object), (status = 400, body = crate::openapi::ErrorBody), (status = 403, body = crate::openapi::ErrorBody)),
+    responses((status = 200, body = Page<query::bookings::BookingView>), (status = 400, body = crate::openapi::ErrorBody), (status = 403, body = crate::openapi::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn list_bookings(
     State(state): State<AppState>,
@@ -126,7 +127,7 @@ pub struct ArchivedQuery {
 
 /// `GET /services`.
 #[utoipa::path(get, path = "/api/v1/services", tag = "services", params(ArchivedQuery),
-    responses((status = 200, body = Object), (status = 400, body = crate::openapi::ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = Page<query::services::ServiceView>), (status = 400, body = crate::openapi::ErrorBody)), security(("bearer" = [])))]
 pub async fn list_services(
     State(state): State<AppState>,
     actor: Actor,
@@ -156,7 +157,7 @@ pub struct StaffQuery {
 
 /// `GET /staff`: active staff (`?include_inactive=true` for owners).
 #[utoipa::path(get, path = "/api/v1/staff", tag = "staff", params(StaffQuery),
-    responses((status = 200, body = Object), (status = 400, body = crate::openapi::ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = Page<query::staff::StaffView>), (status = 400, body = crate::openapi::ErrorBody)), security(("bearer" = [])))]
 pub async fn list_staff(
     State(state): State<AppState>,
     actor: Actor,
@@ -176,7 +177,7 @@ pub async fn list_staff(
 
 /// `GET /inventory` (owner, staff with `inventory`).
 #[utoipa::path(get, path = "/api/v1/inventory", tag = "inventory", params(Paging),
-    responses((status = 200, body = Object), (status = 403, body = crate::openapi::ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = Page<query::inventory::InventoryItemView>), (status = 403, body = crate::openapi::ErrorBody)), security(("bearer" = [])))]
 pub async fn list_inventory(
     State(state): State<AppState>,
     actor: Actor,
@@ -194,7 +195,7 @@ pub async fn list_inventory(
 
 /// `GET /inventory/low-stock`: items with `quantity <= threshold`.
 #[utoipa::path(get, path = "/api/v1/inventory/low-stock", tag = "inventory", params(Paging),
-    responses((status = 200, body = Object), (status = 403, body = crate::openapi::ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = Page<query::inventory::InventoryItemView>), (status = 403, body = crate::openapi::ErrorBody)), security(("bearer" = [])))]
 pub async fn low_stock(
     State(state): State<AppState>,
     actor: Actor,
@@ -217,7 +218,7 @@ pub struct ContactQuery {
 
 /// `GET /contacts` (owner, staff with `contacts`).
 #[utoipa::path(get, path = "/api/v1/contacts", tag = "contacts", params(ContactQuery),
-    responses((status = 200, body = Object), (status = 403, body = crate::openapi::ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = Page<query::contacts::ContactView>), (status = 403, body = crate::openapi::ErrorBody)), security(("bearer" = [])))]
 pub async fn list_contacts(
     State(state): State<AppState>,
     actor: Actor,
@@ -236,24 +237,29 @@ pub async fn list_contacts(
     ))
 }
 
-/// `GET /contacts/{id}`.
+/// `GET /contacts/{id}`, with its `ETag` (for `If-Match` on `PUT` and `DELETE`).
 #[utoipa::path(get, path = "/api/v1/contacts/{id}", tag = "contacts", params(("id" = Uuid, Path, description = "contact id")),
-    responses((status = 200, body = Object), (status = 404, body = crate::openapi::ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = query::contacts::ContactView, headers(("ETag" = String, description = "the contact's version"))),
+              (status = 403, body = crate::openapi::ErrorBody), (status = 404, body = crate::openapi::ErrorBody)),
+    security(("bearer" = [])))]
 pub async fn get_contact(
     State(state): State<AppState>,
     actor: Actor,
     ApiPath(id): ApiPath<Uuid>,
-) -> ApiResult<Json<query::contacts::ContactView>> {
+) -> ApiResult<Response> {
     actor.require(Permission::Contacts)?;
-    query::contacts::get(state.store.pool(), &scope(&actor), id)
+    let view = query::contacts::get(state.store.pool(), &scope(&actor), id)
         .await?
-        .map(Json)
-        .ok_or_else(|| ApiError::not_found("contact"))
+        .ok_or_else(|| ApiError::not_found("contact"))?;
+    Ok(crate::http::with_etag(
+        &view,
+        u64::try_from(view.version).unwrap_or(0),
+    ))
 }
 
 /// `GET /contacts/{id}/history`: bookings, messages and forms of the contact.
 #[utoipa::path(get, path = "/api/v1/contacts/{id}/history", tag = "contacts", params(("id" = Uuid, Path, description = "contact id")),
-    responses((status = 200, body = Object), (status = 404, body = crate::openapi::ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = query::contacts::ContactHistory), (status = 404, body = crate::openapi::ErrorBody), (status = 403, body = crate::openapi::ErrorBody)), security(("bearer" = [])))]
 pub async fn contact_history(
     State(state): State<AppState>,
     actor: Actor,
@@ -277,7 +283,7 @@ pub struct ConversationQuery {
 
 /// `GET /conversations` (owner, staff with `inbox`: assigned to them or unassigned).
 #[utoipa::path(get, path = "/api/v1/conversations", tag = "inbox", params(ConversationQuery),
-    responses((status = 200, body = Object), (status = 403, body = crate::openapi::ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = Page<query::inbox::ConversationView>), (status = 403, body = crate::openapi::ErrorBody)), security(("bearer" = [])))]
 pub async fn list_conversations(
     State(state): State<AppState>,
     actor: Actor,
@@ -300,7 +306,7 @@ pub async fn list_conversations(
 /// `GET /conversations/{id}/messages`.
 #[utoipa::path(get, path = "/api/v1/conversations/{id}/messages", tag = "inbox",
     params(("id" = Uuid, Path, description = "conversation id"), Paging),
-    responses((status = 200, body = Object), (status = 404, body = crate::openapi::ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = Page<query::inbox::MessageView>), (status = 404, body = crate::openapi::ErrorBody), (status = 403, body = crate::openapi::ErrorBody)), security(("bearer" = [])))]
 pub async fn conversation_messages(
     State(state): State<AppState>,
     actor: Actor,
@@ -316,7 +322,7 @@ pub async fn conversation_messages(
 
 /// `GET /forms/templates` (owner, staff with `forms`).
 #[utoipa::path(get, path = "/api/v1/forms/templates", tag = "forms", params(Paging),
-    responses((status = 200, body = Object), (status = 403, body = crate::openapi::ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = Page<query::forms::FormTemplateView>), (status = 403, body = crate::openapi::ErrorBody)), security(("bearer" = [])))]
 pub async fn list_templates(
     State(state): State<AppState>,
     actor: Actor,
@@ -359,7 +365,7 @@ pub struct SubmissionQuery {
 
 /// `GET /forms/submissions`.
 #[utoipa::path(get, path = "/api/v1/forms/submissions", tag = "forms", params(SubmissionQuery),
-    responses((status = 200, body = Object), (status = 400, body = crate::openapi::ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = Page<query::forms::SubmissionView>), (status = 400, body = crate::openapi::ErrorBody), (status = 403, body = crate::openapi::ErrorBody)), security(("bearer" = [])))]
 pub async fn list_submissions(
     State(state): State<AppState>,
     actor: Actor,
@@ -387,7 +393,7 @@ pub async fn list_submissions(
 
 /// `GET /dashboard/stats`: the pulse (staff get their own slice).
 #[utoipa::path(get, path = "/api/v1/dashboard/stats", tag = "dashboard",
-    responses((status = 200, body = Object)), security(("bearer" = [])))]
+    responses((status = 200, body = query::dashboard::DashboardStats)), security(("bearer" = [])))]
 pub async fn dashboard_stats(
     State(state): State<AppState>,
     actor: Actor,
@@ -399,7 +405,7 @@ pub async fn dashboard_stats(
 
 /// `GET /dashboard/alerts` (owner): open alerts.
 #[utoipa::path(get, path = "/api/v1/dashboard/alerts", tag = "dashboard", params(Paging),
-    responses((status = 200, body = Object), (status = 403, body = crate::openapi::ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = Page<query::alerts::AlertView>), (status = 403, body = crate::openapi::ErrorBody)), security(("bearer" = [])))]
 pub async fn dashboard_alerts(
     State(state): State<AppState>,
     actor: Actor,
@@ -417,22 +423,24 @@ pub async fn dashboard_alerts(
     ))
 }
 
-/// `GET /workspace` (any member).
+/// `GET /workspace` (any member), with its `ETag` (for `If-Match` on `PUT /workspace`).
 #[utoipa::path(get, path = "/api/v1/workspace", tag = "workspace",
-    responses((status = 200, body = Object), (status = 404, body = crate::openapi::ErrorBody)), security(("bearer" = [])))]
-pub async fn get_workspace(
-    State(state): State<AppState>,
-    actor: Actor,
-) -> ApiResult<Json<query::workspace::WorkspaceView>> {
-    query::workspace::get(state.store.pool(), &scope(&actor))
+    responses((status = 200, body = query::workspace::WorkspaceView, headers(("ETag" = String, description = "the workspace's version"))),
+              (status = 404, body = crate::openapi::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn get_workspace(State(state): State<AppState>, actor: Actor) -> ApiResult<Response> {
+    let view = query::workspace::get(state.store.pool(), &scope(&actor))
         .await?
-        .map(Json)
-        .ok_or_else(|| ApiError::not_found("workspace"))
+        .ok_or_else(|| ApiError::not_found("workspace"))?;
+    Ok(crate::http::with_etag(
+        &view,
+        u64::try_from(view.version).unwrap_or(0),
+    ))
 }
 
 /// `GET /admin/projections` (owner): each read model's position, lag and status.
 #[utoipa::path(get, path = "/api/v1/admin/projections", tag = "admin",
-    responses((status = 200, body = Object), (status = 403, body = crate::openapi::ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = Vec<projections::ProjectionStatus>), (status = 403, body = crate::openapi::ErrorBody)), security(("bearer" = [])))]
 pub async fn admin_projections(
     State(state): State<AppState>,
     actor: Actor,

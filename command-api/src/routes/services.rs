@@ -133,9 +133,9 @@ async fn change_service(
 
 /// `PUT /services/{id}` (owner): replaces the definition.
 #[utoipa::path(put, path = "/api/v1/services/{id}", tag = "services", request_body = ServiceInput,
-    params(("id" = Uuid, Path, description = "service id")),
+    params(("id" = Uuid, Path, description = "service id"), crate::openapi::IfMatchHeader),
     responses((status = 200, body = ServiceView), (status = 404, body = crate::openapi::ErrorBody),
-              (status = 422, body = crate::openapi::ErrorBody)),
+              (status = 422, body = crate::openapi::ErrorBody), (status = 403, body = crate::openapi::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn update_service(
     State(state): State<AppState>,
@@ -158,9 +158,9 @@ pub async fn update_service(
 
 /// `DELETE /services/{id}` (owner): archives the service.
 #[utoipa::path(delete, path = "/api/v1/services/{id}", tag = "services",
-    params(("id" = Uuid, Path, description = "service id")),
+    params(("id" = Uuid, Path, description = "service id"), crate::openapi::IfMatchHeader),
     responses((status = 200, body = ServiceView), (status = 404, body = crate::openapi::ErrorBody),
-              (status = 422, body = crate::openapi::ErrorBody)),
+              (status = 422, body = crate::openapi::ErrorBody), (status = 403, body = crate::openapi::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn archive_service(
     State(state): State<AppState>,

@@ -4,7 +4,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::put;
-use axum::{Json, Router};
+use axum::Router;
 use chrono::NaiveDate;
 use domain::schedule::{
     self, AvailabilityException, DayHours, Schedule, ScheduleAggregate, SetAvailability,
@@ -18,7 +18,9 @@ use uuid::Uuid;
 use crate::auth::Actor;
 use crate::command::fold;
 use crate::execute;
-use crate::http::{command_response, ApiError, ApiJson, ApiPath, ApiResult, RequestId};
+use crate::http::{
+    command_response, with_etag, ApiError, ApiJson, ApiPath, ApiResult, IfMatch, RequestId,
+};
 use crate::startup::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -152,14 +154,15 @@ fn may_edit(actor: &Actor, staff_id: Uuid) -> ApiResult<()> {
 
 /// `PUT /staff/{id}/availability`.
 #[utoipa::path(put, path = "/api/v1/staff/{id}/availability", tag = "staff", request_body = AvailabilityInput,
-    params(("id" = Uuid, Path, description = "staff member (user) id")),
+    params(("id" = Uuid, Path, description = "staff member (user) id"), crate::openapi::IfMatchHeader),
     responses((status = 200, body = AvailabilityView), (status = 400, body = crate::openapi::ErrorBody),
               (status = 403, body = crate::openapi::ErrorBody), (status = 404, body = crate::openapi::ErrorBody),
-              (status = 422, body = crate::openapi::ErrorBody)),
+              (status = 412, body = crate::openapi::ErrorBody), (status = 422, body = crate::openapi::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn set_availability(
     State(state): State<AppState>,
     actor: Actor,
+    if_match: IfMatch,
     RequestId(request_id): RequestId,
     ApiPath(staff_id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<AvailabilityInput>,
@@ -191,6 +194,8 @@ pub async fn set_availability(
             let current = unit
                 .load::<ScheduleAggregate>(&schedule::stream_id(staff_id))
                 .await?;
+            // The ETag of `GET /staff/{id}/availability` is the schedule's version.
+            if_match.check(unit.version(&schedule::stream_id(staff_id)))?;
             let events = schedule::decide(
                 &current,
                 &SetAvailability {
@@ -216,13 +221,14 @@ pub async fn set_availability(
 /// `GET /staff/{id}/availability` (any member of the workspace).
 #[utoipa::path(get, path = "/api/v1/staff/{id}/availability", tag = "staff",
     params(("id" = Uuid, Path, description = "staff member (user) id")),
-    responses((status = 200, body = AvailabilityView), (status = 404, body = crate::openapi::ErrorBody)),
+    responses((status = 200, body = AvailabilityView, headers(("ETag" = String, description = "the schedule's version"))),
+              (status = 404, body = crate::openapi::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn get_availability(
     State(state): State<AppState>,
     actor: Actor,
     ApiPath(staff_id): ApiPath<Uuid>,
-) -> ApiResult<Json<AvailabilityView>> {
+) -> ApiResult<Response> {
     let staff = fold::<UserAggregate>(
         state
             .store
@@ -232,11 +238,15 @@ pub async fn get_availability(
     if staff.is_none_or(|u| u.workspace_id != actor.workspace_id) {
         return Err(ApiError::not_found("staff member"));
     }
-    let current = fold::<ScheduleAggregate>(
-        state
-            .store
-            .read_stream(&schedule::stream_id(staff_id), 0)
-            .await?,
-    )?;
-    Ok(Json(AvailabilityView::of(staff_id, &current)))
+    let stream = state
+        .store
+        .read_stream(&schedule::stream_id(staff_id), 0)
+        .await?;
+    // No schedule yet is version 0: `If-Match: "0"` then guards setting the first hours.
+    let version = stream.last().map(|e| e.stream_version).unwrap_or(0);
+    let current = fold::<ScheduleAggregate>(stream)?;
+    Ok(with_etag(
+        &AvailabilityView::of(staff_id, &current),
+        version,
+    ))
 }

@@ -36,7 +36,7 @@ pub fn routes() -> Router<AppState> {
 pub struct Invitation {
     pub name: String,
     pub email: String,
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<projections::query::staff::PermissionsView>)]
     pub permissions: Option<Permissions>,
 }
 
@@ -47,7 +47,7 @@ pub struct StaffView {
     pub email: String,
     #[schema(value_type = String, example = "staff")]
     pub role: Role,
-    #[schema(value_type = Object)]
+    #[schema(value_type = projections::query::staff::PermissionsView)]
     pub permissions: Permissions,
     pub active: bool,
 }
@@ -207,10 +207,10 @@ async fn change_staff(
 }
 
 /// `PUT /staff/{id}/permissions` (owner): takes effect on the staff member's next request.
-#[utoipa::path(put, path = "/api/v1/staff/{id}/permissions", tag = "staff", request_body = Object,
-    params(("id" = Uuid, Path, description = "staff member id")),
+#[utoipa::path(put, path = "/api/v1/staff/{id}/permissions", tag = "staff", request_body = projections::query::staff::PermissionsView,
+    params(("id" = Uuid, Path, description = "staff member id"), crate::openapi::IfMatchHeader),
     responses((status = 200, body = StaffView), (status = 404, body = crate::openapi::ErrorBody),
-              (status = 422, body = crate::openapi::ErrorBody)),
+              (status = 422, body = crate::openapi::ErrorBody), (status = 403, body = crate::openapi::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn change_permissions(
     State(state): State<AppState>,
@@ -233,9 +233,9 @@ pub async fn change_permissions(
 
 /// `DELETE /staff/{id}` (owner): deactivates; their sessions end; history stays.
 #[utoipa::path(delete, path = "/api/v1/staff/{id}", tag = "staff",
-    params(("id" = Uuid, Path, description = "staff member id")),
+    params(("id" = Uuid, Path, description = "staff member id"), crate::openapi::IfMatchHeader),
     responses((status = 200, body = StaffView), (status = 404, body = crate::openapi::ErrorBody),
-              (status = 422, body = crate::openapi::ErrorBody)),
+              (status = 422, body = crate::openapi::ErrorBody), (status = 403, body = crate::openapi::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn deactivate(
     State(state): State<AppState>,

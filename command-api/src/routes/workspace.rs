@@ -204,6 +204,7 @@ async fn load_own_workspace(
 
 /// `PUT /workspace` (owner): profile and notification settings.
 #[utoipa::path(put, path = "/api/v1/workspace", tag = "workspace", request_body = WorkspaceInput,
+    params(crate::openapi::IfMatchHeader),
     responses((status = 200, body = WorkspaceSettingsView), (status = 400, body = crate::openapi::ErrorBody),
               (status = 403, body = crate::openapi::ErrorBody), (status = 412, body = crate::openapi::ErrorBody),
               (status = 422, body = crate::openapi::ErrorBody)),

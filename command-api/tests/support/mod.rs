@@ -60,6 +60,7 @@ pub async fn spawn_with(pool: PgPool, configure: impl FnOnce(&mut ServeConfig)) 
             login_per_ip_per_minute: 1000,
             public_per_ip_per_minute: 1000,
         },
+        trusted_proxies: None,
         webhooks: command_api::routes::webhooks::WebhookConfig {
             inbound_webhook_secret: Some(TEST_WEBHOOK_SECRET.into()),
             inbound_twilio_auth_token: Some(TEST_TWILIO_AUTH_TOKEN.into()),

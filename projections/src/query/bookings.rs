@@ -10,6 +10,7 @@ use super::{begin, Cursor, Page, PageRequest, QueryError, Scope};
 
 /// A booking as the API shows it. `start`/`end` exclude buffers.
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[schema(as = Booking)]
 pub struct BookingView {
     pub id: Uuid,
     /// `pending`, `confirmed`, `cancelled`, `completed` or `no_show`.

@@ -13,6 +13,7 @@ use super::{begin, Cursor, Page, PageRequest, QueryError, Scope};
 
 /// A contact; personal fields are null once the contact was erased.
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[schema(as = Contact)]
 pub struct ContactView {
     pub id: Uuid,
     pub name: Option<String>,

@@ -9,6 +9,7 @@ use uuid::Uuid;
 use super::{begin, Cursor, Page, PageRequest, QueryError, Scope};
 
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[schema(as = Conversation)]
 pub struct ConversationView {
     pub id: Uuid,
     pub contact_id: Uuid,
@@ -28,6 +29,7 @@ pub struct ConversationView {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[schema(as = Message)]
 pub struct MessageView {
     pub id: Uuid,
     pub conversation_id: Uuid,

@@ -8,6 +8,7 @@ use uuid::Uuid;
 use super::{begin, Cursor, Page, PageRequest, QueryError, Scope};
 
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[schema(as = InventoryItem)]
 pub struct InventoryItemView {
     pub id: Uuid,
     pub name: String,

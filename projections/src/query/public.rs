@@ -8,6 +8,7 @@ use uuid::Uuid;
 use super::{begin, QueryError};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[schema(as = PublicPageService)]
 pub struct PublicService {
     pub id: Uuid,
     pub name: String,
@@ -17,6 +18,7 @@ pub struct PublicService {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[schema(as = PublicPageStaff)]
 pub struct PublicStaff {
     pub id: Uuid,
     pub name: Option<String>,

@@ -17,6 +17,7 @@ pub struct ItemNeed {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = Service)]
 pub struct ServiceView {
     pub id: Uuid,
     pub name: String,

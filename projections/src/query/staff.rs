@@ -21,6 +21,7 @@ pub struct PermissionsView {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = StaffMember)]
 pub struct StaffView {
     pub id: Uuid,
     pub name: Option<String>,
@@ -137,6 +138,7 @@ pub struct ExceptionView {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = StaffAvailability)]
 pub struct AvailabilityView {
     pub staff_id: Uuid,
     pub weekly: Vec<WeeklyView>,

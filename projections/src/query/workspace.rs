@@ -9,6 +9,7 @@ use uuid::Uuid;
 use super::{begin, QueryError, Scope};
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = Workspace)]
 pub struct WorkspaceView {
     pub id: Uuid,
     pub slug: String,

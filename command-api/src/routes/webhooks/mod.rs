@@ -220,12 +220,11 @@ pub async fn inbound_message(
         new_conversation_id: Uuid::now_v7(),
         message_id: Uuid::now_v7(),
     };
-    let metadata = event_store::Metadata {
-        actor_role: Some(format!("webhook:{}", provider.name())),
-        correlation_id: Some(request_id.clone()),
-        request_id: Some(request_id),
-        ..Default::default()
-    };
+    let metadata = crate::http::request_id::command_metadata(
+        &request_id,
+        None,
+        format!("webhook:{}", provider.name()),
+    );
     let (received, outcome) = execute!(state.store, workspace_id, &metadata, |unit| {
         inbound::receive(unit, workspace_id, &message).await
     });

@@ -1,0 +1,189 @@
+//! `ETag` on the single-resource GETs whose commands take `If-Match`: the contact, the
+//! workspace and a staff member's availability. A stale `If-Match` is a 412 that changes
+//! nothing; the current one goes through.
+
+mod support;
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use sqlx::PgPool;
+use support::{assert_error, spawn, user_id_of, TestApp};
+
+fn etag(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get("etag")
+        .unwrap_or_else(|| panic!("{} has no ETag", response.url()))
+        .to_str()
+        .unwrap()
+        .to_string()
+}
+
+fn position(response: &reqwest::Response) -> String {
+    response.headers()["x-careops-position"]
+        .to_str()
+        .unwrap()
+        .to_string()
+}
+
+/// A GET that waits for the read models to reach `after`.
+async fn read(app: &TestApp, path: &str, token: &str, after: &str) -> reqwest::Response {
+    let response = app
+        .client
+        .get(app.url(path))
+        .bearer_auth(token)
+        .header("x-careops-min-position", after)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK, "{path}");
+    response
+}
+
+async fn put(
+    app: &TestApp,
+    path: &str,
+    token: &str,
+    if_match: &str,
+    body: Value,
+) -> reqwest::Response {
+    app.client
+        .put(app.url(path))
+        .bearer_auth(token)
+        .header("if-match", if_match)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[sqlx::test(migrator = "event_store::MIGRATOR")]
+async fn a_contacts_etag_guards_its_update(pool: PgPool) {
+    let app = spawn(pool).await;
+    let owner = app.onboard("Urban Glow", "owner@example.com").await;
+    let token = owner.access_token.as_str();
+    let created = app
+        .post("/contacts", Some(token), &json!({"name": "Chloe Customer"}))
+        .await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let after = position(&created);
+    let id = created.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let path = format!("/contacts/{id}");
+    let first = etag(&read(&app, &path, token, &after).await);
+    assert_eq!(first, "\"1\"");
+
+    let updated = put(&app, &path, token, &first, json!({"name": "Chloe Changed"})).await;
+    assert_eq!(updated.status(), StatusCode::OK);
+    let after = position(&updated);
+    let second = etag(&read(&app, &path, token, &after).await);
+    assert_eq!(second, "\"2\"");
+
+    let events = app.event_count().await;
+    let stale = put(&app, &path, token, &first, json!({"name": "Lost Update"})).await;
+    assert_error(
+        stale,
+        StatusCode::PRECONDITION_FAILED,
+        "precondition_failed",
+    )
+    .await;
+    assert_eq!(app.event_count().await, events);
+    let shown: Value = read(&app, &path, token, &after).await.json().await.unwrap();
+    assert_eq!(shown["name"], "Chloe Changed");
+}
+
+#[sqlx::test(migrator = "event_store::MIGRATOR")]
+async fn the_workspaces_etag_guards_its_settings(pool: PgPool) {
+    let app = spawn(pool).await;
+    let owner = app.onboard("Urban Glow", "owner@example.com").await;
+    let token = owner.access_token.as_str();
+    let start = app
+        .post(
+            "/auth/login",
+            None,
+            &json!({"email": owner.email, "password": owner.password}),
+        )
+        .await;
+    let first = etag(&read(&app, "/workspace", token, &position(&start)).await);
+    assert_eq!(first, "\"1\"", "created");
+
+    let renamed = put(
+        &app,
+        "/workspace",
+        token,
+        &first,
+        json!({"name": "Urban Glow Spa"}),
+    )
+    .await;
+    assert_eq!(renamed.status(), StatusCode::OK);
+    let second = etag(&read(&app, "/workspace", token, &position(&renamed)).await);
+    assert_ne!(second, first);
+
+    let events = app.event_count().await;
+    let stale = put(
+        &app,
+        "/workspace",
+        token,
+        &first,
+        json!({"name": "Lost Update"}),
+    )
+    .await;
+    assert_error(
+        stale,
+        StatusCode::PRECONDITION_FAILED,
+        "precondition_failed",
+    )
+    .await;
+    assert_eq!(app.event_count().await, events);
+    let current = put(
+        &app,
+        "/workspace",
+        token,
+        &second,
+        json!({"name": "Urban Glow Salon"}),
+    )
+    .await;
+    assert_eq!(current.status(), StatusCode::OK);
+}
+
+#[sqlx::test(migrator = "event_store::MIGRATOR")]
+async fn availability_has_an_etag_and_a_stale_if_match_changes_nothing(pool: PgPool) {
+    let app = spawn(pool).await;
+    let owner = app.onboard("Urban Glow", "owner@example.com").await;
+    let token = owner.access_token.as_str();
+    let path = format!("/staff/{}/availability", user_id_of(token));
+    let get = |app: &TestApp| {
+        let request = app.client.get(app.url(&path)).bearer_auth(token);
+        async move { request.send().await.unwrap() }
+    };
+    let none = get(&app).await;
+    assert_eq!(none.status(), StatusCode::OK);
+    assert_eq!(etag(&none), "\"0\"", "no hours set yet");
+
+    let hours = |start: &str| json!({"weekly": [{"weekday": 1, "start": start, "end": "17:00"}]});
+    let set = put(&app, &path, token, "\"0\"", hours("09:00")).await;
+    assert_eq!(set.status(), StatusCode::OK);
+    let v1 = etag(&get(&app).await);
+    assert_eq!(v1, "\"1\"");
+
+    let events = app.event_count().await;
+    let stale = put(&app, &path, token, "\"0\"", hours("10:00")).await;
+    assert_error(
+        stale,
+        StatusCode::PRECONDITION_FAILED,
+        "precondition_failed",
+    )
+    .await;
+    assert_eq!(app.event_count().await, events);
+    let shown: Value = get(&app).await.json().await.unwrap();
+    assert_eq!(shown["weekly"][0]["start"], "09:00");
+
+    let malformed = put(&app, &path, token, "yesterday", hours("10:00")).await;
+    assert_error(malformed, StatusCode::BAD_REQUEST, "invalid_if_match").await;
+
+    let current = put(&app, &path, token, &v1, hours("10:00")).await;
+    assert_eq!(current.status(), StatusCode::OK);
+    assert_eq!(etag(&get(&app).await), "\"2\"");
+}
