@@ -13,8 +13,11 @@
 //! consecutive reads concatenate into the feed itself. A subscription far behind the tail
 //! (catching up after a restart) reads PostgreSQL directly and leaves the tail alone.
 //!
-//! The tail holds decrypted events for a moment. An erasure that commits meanwhile is still
-//! seen by every reader: its `ContactErased` event follows in the feed.
+//! The tail holds events decrypted. Before it serves an event showing someone's personal
+//! data, it checks that the subject was not erased since (one primary-key probe per batch,
+//! where a read would have looked up the keys anyway); if one was, the tail is dropped and
+//! the reader reads PostgreSQL, which shows the subject erased. So a reader gets from the
+//! tail exactly what a read of its own would give it, erasures included.
 
 use std::collections::VecDeque;
 
@@ -94,10 +97,19 @@ impl EventStore {
         let limit = limit.max(1);
         let mut window = self.tail().inner.lock().await;
         match window.index_after(after) {
-            Some(i) if i < window.events.len() => Ok(FeedBatch {
-                events: window.take(i, limit as usize),
-                pending: false,
-            }),
+            Some(i) if i < window.events.len() => {
+                let events = window.take(i, limit as usize);
+                if self.any_erased(&events).await? {
+                    let end = window.end();
+                    window.reset(end, &[]);
+                    drop(window);
+                    return self.read_feed(after, limit).await;
+                }
+                Ok(FeedBatch {
+                    events,
+                    pending: false,
+                })
+            }
             Some(_) => {
                 // At the end of the tail: read on, for everyone (holding the lock, so the
                 // others at this point wait for this read instead of repeating it).
@@ -117,6 +129,30 @@ impl EventStore {
                 self.read_feed(after, limit).await
             }
         }
+    }
+}
+
+impl EventStore {
+    /// Whether a subject whose personal data `events` show in clear has been erased since
+    /// they were read.
+    async fn any_erased(&self, events: &[RecordedEvent]) -> Result<bool, StoreError> {
+        let mut subjects: Vec<uuid::Uuid> = events
+            .iter()
+            .flat_map(|e| e.personal_subjects.iter().copied())
+            .collect();
+        if subjects.is_empty() {
+            return Ok(false);
+        }
+        subjects.sort_unstable();
+        subjects.dedup();
+        let erased: bool = sqlx::query_scalar(
+            "select exists (select 1 from personal_data_keys
+                            where subject_id = any($1) and key is null)",
+        )
+        .bind(&subjects)
+        .fetch_one(self.pool())
+        .await?;
+        Ok(erased)
     }
 }
 

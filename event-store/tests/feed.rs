@@ -125,9 +125,11 @@ async fn a_subscription_in_another_process_is_woken_by_appends(pool: PgPool) {
 }
 
 /// 8 writers append 20,000 events in transactions with random pauses, some rolled back on
-/// purpose, while a reader tails the feed.
+/// purpose, while three readers of one store tail the feed: two from the start with
+/// different batch sizes, sharing the store's tail, and one that starts late and catches
+/// up from behind it. Each gets every committed event once, in order.
 #[sqlx::test(migrator = "event_store::MIGRATOR")]
-async fn a_tailing_reader_sees_every_committed_event_once_in_stream_order(pool: PgPool) {
+async fn tailing_readers_see_every_committed_event_once_in_stream_order(pool: PgPool) {
     const WRITERS: u64 = 8;
     const EVENTS_PER_WRITER: usize = 2_500;
     let store = EventStore::new(pool.clone());
@@ -135,35 +137,18 @@ async fn a_tailing_reader_sees_every_committed_event_once_in_stream_order(pool: 
     let committed: Arc<Mutex<HashSet<Uuid>>> = Arc::default();
     let rolled_back: Arc<Mutex<HashSet<Uuid>>> = Arc::default();
 
-    let reader_store = store.clone();
     let writers_done = committed_count_signal();
-    let reader_done = writers_done.clone();
-    let reader = tokio::spawn(async move {
-        let mut subscription = reader_store
-            .subscribe(FeedPosition::START, 500)
-            .with_poll_interval(Duration::from_millis(50));
-        let mut seen: Vec<event_store::RecordedEvent> = Vec::new();
-        // Until every committed event has arrived (the writers say how many once done),
-        // then a little longer to catch any duplicate; other tests' open transactions on
-        // the same server can hold the feed back for a while, so the patience is generous.
-        let mut idle_since_done = 0;
-        loop {
-            match tokio::time::timeout(Duration::from_millis(200), subscription.next_batch()).await
-            {
-                Ok(batch) => seen.extend(batch.unwrap()),
-                Err(_) => {
-                    let expected = reader_done.load(std::sync::atomic::Ordering::SeqCst);
-                    if expected > 0 {
-                        idle_since_done += 1;
-                        if (seen.len() >= expected && idle_since_done > 3) || idle_since_done > 300
-                        {
-                            return seen;
-                        }
-                    }
-                }
-            }
-        }
-    });
+    let readers: Vec<_> = [(500, 0), (37, 0), (1000, 1500)]
+        .into_iter()
+        .map(|(batch, delay_ms)| {
+            tokio::spawn(tail_feed(
+                store.clone(),
+                batch,
+                Duration::from_millis(delay_ms),
+                writers_done.clone(),
+            ))
+        })
+        .collect();
 
     let writers = (0..WRITERS).map(|w| {
         let store = store.clone();
@@ -214,8 +199,6 @@ async fn a_tailing_reader_sees_every_committed_event_once_in_stream_order(pool: 
     }
     let committed_count = committed.lock().await.len();
     writers_done.store(committed_count, std::sync::atomic::Ordering::SeqCst);
-    let seen = reader.await.unwrap();
-
     let committed = committed.lock().await;
     let rolled_back = rolled_back.lock().await;
     assert_eq!(committed.len(), WRITERS as usize * EVENTS_PER_WRITER);
@@ -223,30 +206,65 @@ async fn a_tailing_reader_sees_every_committed_event_once_in_stream_order(pool: 
         !rolled_back.is_empty(),
         "the test rolls some transactions back"
     );
-    let seen_ids: Vec<Uuid> = seen.iter().map(|e| e.event_id).collect();
-    let unique: HashSet<Uuid> = seen_ids.iter().copied().collect();
-    assert_eq!(unique.len(), seen_ids.len(), "no event delivered twice");
-    assert_eq!(
-        &unique, &*committed,
-        "every committed event delivered, nothing else"
-    );
-    assert!(unique.is_disjoint(&rolled_back));
-    let mut last_version: HashMap<&str, u64> = HashMap::new();
-    for e in &seen {
-        let last = last_version.entry(e.stream_id.as_str()).or_default();
+    for reader in readers {
+        let seen = reader.await.unwrap();
+        let seen_ids: Vec<Uuid> = seen.iter().map(|e| e.event_id).collect();
+        let unique: HashSet<Uuid> = seen_ids.iter().copied().collect();
+        assert_eq!(unique.len(), seen_ids.len(), "no event delivered twice");
         assert_eq!(
-            e.stream_version,
-            *last + 1,
-            "stream {} out of order",
-            e.stream_id
+            &unique, &*committed,
+            "every committed event delivered, nothing else"
         );
-        *last = e.stream_version;
+        assert!(unique.is_disjoint(&rolled_back));
+        let mut last_version: HashMap<&str, u64> = HashMap::new();
+        for e in &seen {
+            let last = last_version.entry(e.stream_id.as_str()).or_default();
+            assert_eq!(
+                e.stream_version,
+                *last + 1,
+                "stream {} out of order",
+                e.stream_id
+            );
+            *last = e.stream_version;
+        }
+        assert!(
+            seen.windows(2)
+                .all(|w| w[0].feed_position() < w[1].feed_position()),
+            "feed order"
+        );
     }
-    assert!(
-        seen.windows(2)
-            .all(|w| w[0].feed_position() < w[1].feed_position()),
-        "feed order"
-    );
+}
+
+/// Follows the feed from the start (after `delay`) until every committed event has arrived
+/// (the writers say how many once done), then a little longer to catch any duplicate; other
+/// tests' open transactions on the same server can hold the feed back for a while, so the
+/// patience is generous.
+async fn tail_feed(
+    store: EventStore,
+    batch_size: i64,
+    delay: Duration,
+    done: Arc<std::sync::atomic::AtomicUsize>,
+) -> Vec<event_store::RecordedEvent> {
+    tokio::time::sleep(delay).await;
+    let mut subscription = store
+        .subscribe(FeedPosition::START, batch_size)
+        .with_poll_interval(Duration::from_millis(50));
+    let mut seen: Vec<event_store::RecordedEvent> = Vec::new();
+    let mut idle_since_done = 0;
+    loop {
+        match tokio::time::timeout(Duration::from_millis(200), subscription.next_batch()).await {
+            Ok(batch) => seen.extend(batch.unwrap()),
+            Err(_) => {
+                let expected = done.load(std::sync::atomic::Ordering::SeqCst);
+                if expected > 0 {
+                    idle_since_done += 1;
+                    if (seen.len() >= expected && idle_since_done > 3) || idle_since_done > 300 {
+                        return seen;
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// The number of committed events, published to the reader once the writers are done.
