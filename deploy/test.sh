@@ -31,8 +31,17 @@ careops_sqlx_offline
 
 # Plain `cargo test --workspace` runs unit, integration and doc tests, and builds (without
 # running) the examples; benchmarks are programs run with `cargo bench`, never part of the suite.
-careops_log "cargo test --workspace${*:+ $*}"
-if cargo test --workspace "$@"; then
+# `-p NAME` narrows the run to that crate (cargo would test the whole workspace if
+# `--workspace` came with it).
+scope=(--workspace)
+for arg in "$@"; do
+  case $arg in
+    -p | --package | -p* | --package=*) scope=() ;;
+    --) break ;;
+  esac
+done
+careops_log "cargo test ${scope[*]}${*:+ $*}"
+if cargo test "${scope[@]}" "$@"; then
   careops_log "all tests passed"
 else
   status=$?

@@ -145,6 +145,10 @@ impl CpuSample {
     }
 }
 
+/// The same allocator as the services (see the workspace's Cargo.toml).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse_from(std::env::args().filter(|a| a != "--bench"));

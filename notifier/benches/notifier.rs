@@ -245,6 +245,10 @@ async fn due_query(args: &Args, pool: &PgPool) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The same allocator as the services (see the workspace's Cargo.toml).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();

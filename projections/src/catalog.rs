@@ -97,6 +97,11 @@ impl ProjectionName {
         }
     }
 
+    /// Whether this projection reads `event` (an event of one of its stream types).
+    pub(crate) fn reads(self, event: &RecordedEvent) -> bool {
+        self.streams().contains(&event.stream_type.as_str())
+    }
+
     /// Applies one event to this projection's tables in `schema`. Events of other streams
     /// and unknown event types are skipped.
     pub(crate) async fn apply(

@@ -46,6 +46,10 @@ enum Command {
     },
 }
 
+/// mimalloc: glibc's malloc took a fifth of the API's CPU under load.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     dotenvy::dotenv().ok();

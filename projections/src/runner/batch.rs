@@ -73,6 +73,9 @@ pub(crate) async fn apply_batch(
     let Some(last) = events.last() else {
         return Ok(Outcome::Applied(expected));
     };
+    if !events.iter().any(|e| name.reads(e)) {
+        return pass_over(conn, checkpoint, expected, last.feed_position()).await;
+    }
     let mut tx = Connection::begin(&mut *conn).await?;
     let current = lock_checkpoint(&mut tx, checkpoint).await?;
     if current != expected {
@@ -83,4 +86,37 @@ pub(crate) async fn apply_batch(
     event_store::checkpoint::save(&mut tx, checkpoint, last.feed_position()).await?;
     tx.commit().await?;
     Ok(Outcome::Applied(last.feed_position()))
+}
+
+/// Moves the checkpoint over a batch with nothing for this projection, in one statement
+/// instead of a transaction of four: most projections read few stream types, and under load
+/// most batches hold only other projections' events (a booking touches none of the
+/// services, staff, inventory, workspaces or alerts tables). Like [`apply_batch`], it only
+/// moves a checkpoint that is still where this runner left it; the statement takes the
+/// row's lock, so it waits for a rebuild swap and then sees the moved checkpoint.
+async fn pass_over(
+    conn: &mut PgConnection,
+    checkpoint: &str,
+    expected: FeedPosition,
+    to: FeedPosition,
+) -> anyhow::Result<Outcome> {
+    let moved = sqlx::query(
+        "update feed_checkpoints
+            set tx = ($2::bigint)::text::xid8, position = $3, updated_at = now()
+          where name = $1 and tx = ($4::bigint)::text::xid8 and position = $5",
+    )
+    .bind(checkpoint)
+    .bind(to.tx)
+    .bind(to.position)
+    .bind(expected.tx)
+    .bind(expected.position)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if moved == 1 {
+        Ok(Outcome::Applied(to))
+    } else {
+        let current = event_store::checkpoint::load(&mut *conn, checkpoint).await?;
+        Ok(Outcome::Moved(current))
+    }
 }
