@@ -1,4 +1,5 @@
-//! Incrementally built read models equal a full rebuild, also after crashes of the runner.
+//! Incrementally built read models equal a full rebuild, also after crashes of the runner
+//! and the migration of a read model's table.
 
 mod support;
 
@@ -183,6 +184,42 @@ async fn a_rebuild_swaps_in_while_a_runner_keeps_applying_new_events(pool: PgPoo
     .unwrap());
     stop.cancel();
     runner.await.unwrap().unwrap();
+    let live = dump(&pool).await;
+    projections::rebuild(&store, &ProjectionName::ALL, &quiet())
+        .await
+        .unwrap();
+    assert_same(&live, &dump(&pool).await);
+}
+
+#[sqlx::test(migrator = "event_store::MIGRATOR")]
+async fn the_migration_adding_calendar_holds_backfills_the_live_bookings_as_a_rebuild_would(
+    pool: PgPool,
+) {
+    let store = EventStore::new(pool.clone());
+    let commands = support::random::commands(17, 2, 3000);
+    let (applied, pending) = commands.split_at(2000);
+    append_grouped(&store, applied.to_vec(), 20).await;
+    catch_up(&store).await;
+    // Events past the projection's checkpoint when the migration runs.
+    append_grouped(&store, pending.to_vec(), 20).await;
+    // The live bookings as the release before it left them.
+    for sql in [
+        "alter table rm_bookings.bookings drop column buffer_before_minutes,
+            drop column buffer_after_minutes, drop column calendar_dates",
+        "delete from _sqlx_migrations where version = 20261201300000",
+    ] {
+        sqlx::query(sql).execute(&pool).await.unwrap();
+    }
+    event_store::MIGRATOR.run(&pool).await.unwrap();
+    let held: i64 = sqlx::query_scalar(
+        "select count(*) from rm_bookings.bookings where cardinality(calendar_dates) > 0
+            and buffer_after_minutes > 0",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert!(held > 100, "backfilled: {held}");
+    catch_up(&store).await;
     let live = dump(&pool).await;
     projections::rebuild(&store, &ProjectionName::ALL, &quiet())
         .await
