@@ -154,18 +154,15 @@ async fn availability_has_an_etag_and_a_stale_if_match_changes_nothing(pool: PgP
     let owner = app.onboard("Urban Glow", "owner@example.com").await;
     let token = owner.access_token.as_str();
     let path = format!("/staff/{}/availability", user_id_of(token));
-    let get = |app: &TestApp| {
-        let request = app.client.get(app.url(&path)).bearer_auth(token);
-        async move { request.send().await.unwrap() }
-    };
-    let none = get(&app).await;
-    assert_eq!(none.status(), StatusCode::OK);
+    let onboarded = app.head_position().await;
+    let none = read(&app, &path, token, &onboarded).await;
     assert_eq!(etag(&none), "\"0\"", "no hours set yet");
 
     let hours = |start: &str| json!({"weekly": [{"weekday": 1, "start": start, "end": "17:00"}]});
     let set = put(&app, &path, token, "\"0\"", hours("09:00")).await;
     assert_eq!(set.status(), StatusCode::OK);
-    let v1 = etag(&get(&app).await);
+    let set = position(&set);
+    let v1 = etag(&read(&app, &path, token, &set).await);
     assert_eq!(v1, "\"1\"");
 
     let events = app.event_count().await;
@@ -177,7 +174,7 @@ async fn availability_has_an_etag_and_a_stale_if_match_changes_nothing(pool: PgP
     )
     .await;
     assert_eq!(app.event_count().await, events);
-    let shown: Value = get(&app).await.json().await.unwrap();
+    let shown: Value = read(&app, &path, token, &set).await.json().await.unwrap();
     assert_eq!(shown["weekly"][0]["start"], "09:00");
 
     let malformed = put(&app, &path, token, "yesterday", hours("10:00")).await;
@@ -185,5 +182,8 @@ async fn availability_has_an_etag_and_a_stale_if_match_changes_nothing(pool: PgP
 
     let current = put(&app, &path, token, &v1, hours("10:00")).await;
     assert_eq!(current.status(), StatusCode::OK);
-    assert_eq!(etag(&get(&app).await), "\"2\"");
+    assert_eq!(
+        etag(&read(&app, &path, token, &position(&current)).await),
+        "\"2\""
+    );
 }

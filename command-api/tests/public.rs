@@ -6,7 +6,7 @@ use chrono::{Duration, DurationRound, Utc};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use sqlx::PgPool;
-use support::{assert_error, spawn, user_id_of};
+use support::{assert_error, position, spawn, user_id_of};
 
 #[sqlx::test(migrator = "event_store::MIGRATOR")]
 async fn a_customer_sees_the_page_picks_a_free_slot_books_and_cancels_with_the_link(pool: PgPool) {
@@ -15,9 +15,12 @@ async fn a_customer_sees_the_page_picks_a_free_slot_books_and_cancels_with_the_l
     let token = Some(owner.access_token.as_str());
     let owner_id = user_id_of(&owner.access_token);
 
-    // Not active yet: the page does not exist for the public.
+    // Not active yet: the page does not exist for the public (read once the read models
+    // know the workspace, so that the 404 is the rule's).
+    let onboarded = app.head_position().await;
     assert_error(
-        app.get(&format!("/public/{}", owner.slug), None).await,
+        app.get_after(&format!("/public/{}", owner.slug), None, &onboarded)
+            .await,
         StatusCode::NOT_FOUND,
         "not_found",
     )
@@ -36,15 +39,12 @@ async fn a_customer_sees_the_page_picks_a_free_slot_books_and_cancels_with_the_l
     let services: Value = app.post("/onboarding/services", token, &json!({"services": [
         {"name": "Haircut", "duration_minutes": 60, "price_cents": 4000, "buffer_after_minutes": 30}]})).await.json().await.unwrap();
     let haircut = services["services"][0]["id"].as_str().unwrap().to_string();
-    assert_eq!(
-        app.post("/onboarding/activate", token, &json!({}))
-            .await
-            .status(),
-        StatusCode::OK
-    );
+    let activated = app.post("/onboarding/activate", token, &json!({})).await;
+    assert_eq!(activated.status(), StatusCode::OK);
+    let activated = position(&activated);
 
     let page: Value = app
-        .get(&format!("/public/{}", owner.slug), None)
+        .get_after(&format!("/public/{}", owner.slug), None, &activated)
         .await
         .json()
         .await
@@ -59,7 +59,12 @@ async fn a_customer_sees_the_page_picks_a_free_slot_books_and_cancels_with_the_l
         "/public/{}/availability?service_id={haircut}&date={date}",
         owner.slug
     );
-    let slots: Value = app.get(&path, None).await.json().await.unwrap();
+    let slots: Value = app
+        .get_after(&path, None, &activated)
+        .await
+        .json()
+        .await
+        .unwrap();
     let slots = slots["slots"].as_array().unwrap().clone();
     // 09:00–17:00 with 60 min + 30 min buffer on a 15-minute step: starts 09:00 … 16:00.
     assert_eq!(slots.len(), 29, "{slots:?}");
@@ -74,13 +79,19 @@ async fn a_customer_sees_the_page_picks_a_free_slot_books_and_cancels_with_the_l
         )
         .await;
     assert_eq!(booked.status(), StatusCode::CREATED);
+    let after_booking = position(&booked);
     let booked: Value = booked.json().await.unwrap();
     assert_eq!(booked["status"], "confirmed");
     let manage_token = booked["manage_token"].as_str().unwrap().to_string();
     let booking_id = booked["booking_id"].as_str().unwrap().to_string();
 
     // The slot and its buffer are gone: 09:00 up to 10:15 no longer start.
-    let after: Value = app.get(&path, None).await.json().await.unwrap();
+    let after: Value = app
+        .get_after(&path, None, &after_booking)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(
         after["slots"][0]["start"].as_str().unwrap()[11..16],
         *"10:30"
@@ -111,10 +122,19 @@ async fn a_customer_sees_the_page_picks_a_free_slot_books_and_cancels_with_the_l
         )
         .await;
     assert_eq!(cancelled.status(), StatusCode::OK);
+    let after_cancelling = position(&cancelled);
     assert_eq!(
         cancelled.json::<Value>().await.unwrap()["status"],
         "cancelled"
     );
+    // The slot is free again.
+    let freed: Value = app
+        .get_after(&path, None, &after_cancelling)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(freed["slots"][0]["start"], first.as_str());
 }
 
 #[sqlx::test(migrator = "event_store::MIGRATOR")]
@@ -213,8 +233,9 @@ async fn a_customer_cannot_cancel_inside_the_window_nor_book_too_soon(pool: PgPo
         .await;
     assert_eq!(by_owner.status(), StatusCode::OK);
 
+    let seen = position(&by_owner);
     assert_error(
-        app.get("/public/no-such-salon", None).await,
+        app.get_after("/public/no-such-salon", None, &seen).await,
         StatusCode::NOT_FOUND,
         "not_found",
     )
