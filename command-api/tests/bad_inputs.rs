@@ -805,7 +805,12 @@ async fn bad_availability_is_refused_and_keeps_the_hours(pool: PgPool) {
     ]);
     let path = format!("/staff/{}/availability", s.owner_id);
     check(&app, Method::PUT, &path, Some(&s.token), cases).await;
-    let hours: Value = app.get(&path, Some(&s.token)).await.json().await.unwrap();
+    let hours: Value = app
+        .get_after(&path, Some(&s.token), &app.head_position().await)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(
         hours["weekly"].as_array().unwrap().len(),
         7,

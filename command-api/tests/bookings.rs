@@ -8,7 +8,7 @@ use futures::future::join_all;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use sqlx::PgPool;
-use support::{assert_error, spawn, user_id_of, Owner, TestApp};
+use support::{assert_error, position, spawn, user_id_of, Owner, TestApp};
 
 /// A workspace open every day 06:00–22:00 (owner's hours), with "Red Dye" at `stock`
 /// (threshold 2) and "Hair Coloring" (60 min + 15 min buffer after) consuming one.
@@ -85,7 +85,7 @@ async fn the_perfect_booking_checks_and_deducts_stock_creates_the_contact_and_fl
               "contact": {"name": "Chloe Customer", "email": "chloe@example.com", "phone": "+447700900123"}, "notes": "first visit"}))
         .await;
     assert_eq!(response.status(), StatusCode::CREATED);
-    assert!(response.headers().get("x-careops-position").is_some());
+    let booked = position(&response);
     let booking: Value = response.json().await.unwrap();
     assert_eq!(booking["status"], "confirmed");
     assert_eq!(booking["staff_id"], s.owner_id, "chosen automatically");
@@ -94,7 +94,7 @@ async fn the_perfect_booking_checks_and_deducts_stock_creates_the_contact_and_fl
     assert_eq!(booking["notes"], "first visit");
 
     let dye: Value = app
-        .get(&format!("/inventory/{}", s.dye), token)
+        .get_after(&format!("/inventory/{}", s.dye), token, &booked)
         .await
         .json()
         .await
@@ -144,12 +144,13 @@ async fn the_perfect_booking_checks_and_deducts_stock_creates_the_contact_and_fl
         )
         .await;
     assert_eq!(cancelled.status(), StatusCode::OK);
+    let after_cancel = position(&cancelled);
     assert_eq!(
         cancelled.json::<Value>().await.unwrap()["status"],
         "cancelled"
     );
     let dye: Value = app
-        .get(&format!("/inventory/{}", s.dye), token)
+        .get_after(&format!("/inventory/{}", s.dye), token, &after_cancel)
         .await
         .json()
         .await
@@ -238,7 +239,7 @@ async fn a_taken_slot_outside_hours_and_short_stock_are_refused_and_change_nothi
         "nothing booked, nothing deducted"
     );
     let dye: Value = app
-        .get(&format!("/inventory/{}", s.dye), token)
+        .get_after(&format!("/inventory/{}", s.dye), token, &position(&first))
         .await
         .json()
         .await
@@ -302,9 +303,10 @@ async fn thirty_concurrent_bookings_against_ten_in_stock_book_exactly_ten(pool: 
         .count();
     assert_eq!((created, short), (10, 20), "{results:?}");
     let dye: Value = app
-        .get(
+        .get_after(
             &format!("/inventory/{}", s.dye),
             Some(&s.owner.access_token),
+            &app.head_position().await,
         )
         .await
         .json()
@@ -378,9 +380,10 @@ async fn retention_a_completed_visit_records_actual_usage_for_the_follow_up(pool
         )
         .await;
     assert_eq!(done.status(), StatusCode::OK);
+    let completed = position(&done);
     assert_eq!(done.json::<Value>().await.unwrap()["status"], "completed");
     let dye: Value = app
-        .get(&format!("/inventory/{}", s.dye), token)
+        .get_after(&format!("/inventory/{}", s.dye), token, &completed)
         .await
         .json()
         .await
@@ -484,8 +487,11 @@ async fn staff_see_and_touch_only_their_own_bookings_and_other_workspaces_get_40
     let owners_id = owners["id"].as_str().unwrap();
     let other = app.onboard("Elsewhere", "other@example.com").await;
     let before = app.event_count().await;
+    // Read after everything so far: a 404 must come from the rules, not from a read model
+    // that has not seen the booking yet.
+    let seen = app.head_position().await;
     assert_error(
-        app.get(&format!("/bookings/{owners_id}"), Some(&sarah))
+        app.get_after(&format!("/bookings/{owners_id}"), Some(&sarah), &seen)
             .await,
         StatusCode::NOT_FOUND,
         "not_found",
@@ -503,9 +509,10 @@ async fn staff_see_and_touch_only_their_own_bookings_and_other_workspaces_get_40
     )
     .await;
     assert_eq!(
-        app.get(
+        app.get_after(
             &format!("/bookings/{}", hers["id"].as_str().unwrap()),
-            Some(&sarah)
+            Some(&sarah),
+            &seen,
         )
         .await
         .status(),
@@ -515,7 +522,8 @@ async fn staff_see_and_touch_only_their_own_bookings_and_other_workspaces_get_40
     // Another workspace's owner: every booking route answers 404 and nothing changes.
     let foreign = Some(other.access_token.as_str());
     assert_error(
-        app.get(&format!("/bookings/{owners_id}"), foreign).await,
+        app.get_after(&format!("/bookings/{owners_id}"), foreign, &seen)
+            .await,
         StatusCode::NOT_FOUND,
         "not_found",
     )

@@ -148,12 +148,24 @@ fn plain(email: &str) -> String {
 }
 
 async fn call(client: &Client, request: reqwest::RequestBuilder) -> Value {
+    call_at(client, request).await.0
+}
+
+/// [`call`], with the command's `X-CareOps-Position`: what a later query sends as
+/// `X-CareOps-Min-Position` to see the command's effects in the read models.
+async fn call_at(client: &Client, request: reqwest::RequestBuilder) -> (Value, String) {
     let response = request.send().await.expect("sent");
     let status = response.status();
+    let position = response
+        .headers()
+        .get("x-careops-position")
+        .and_then(|p| p.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
     let body: Value = response.json().await.unwrap_or(Value::Null);
     assert!(status.is_success(), "{status}: {body}");
     let _ = client;
-    body
+    (body, position)
 }
 
 #[sqlx::test(migrations = "../migrations")]
@@ -209,7 +221,7 @@ async fn the_three_seed_flows_run_through_the_all_in_one_process(pool: PgPool) {
     // Three days ahead: outside the default 24 h cancellation window whatever the time of day.
     let visit_day = (Utc::now() + chrono::Duration::days(3)).date_naive();
     let start: DateTime<Utc> = visit_day.and_hms_opt(14, 0, 0).unwrap().and_utc();
-    let booked = call(
+    let (booked, booked_at) = call_at(
         &c,
         c.post(format!("{api}/public/urbanglow/bookings"))
             .json(&json!({
@@ -240,7 +252,9 @@ async fn the_three_seed_flows_run_through_the_all_in_one_process(pool: PgPool) {
     assert!(owner_notice.contains("Sarah Johnson"));
     let contacts = call(
         &c,
-        c.get(format!("{api}/contacts?q=sarah")).bearer_auth(&owner),
+        c.get(format!("{api}/contacts?q=sarah"))
+            .bearer_auth(&owner)
+            .header("x-careops-min-position", &booked_at),
     )
     .await;
     assert_eq!(
@@ -249,7 +263,9 @@ async fn the_three_seed_flows_run_through_the_all_in_one_process(pool: PgPool) {
     );
     let item = call(
         &c,
-        c.get(format!("{api}/inventory/{dye}")).bearer_auth(&owner),
+        c.get(format!("{api}/inventory/{dye}"))
+            .bearer_auth(&owner)
+            .header("x-careops-min-position", &booked_at),
     )
     .await;
     assert_eq!(item["quantity"], 2, "one tube deducted");
@@ -292,7 +308,7 @@ async fn the_three_seed_flows_run_through_the_all_in_one_process(pool: PgPool) {
     )
     .await;
     let own_start = visit_day.and_hms_opt(16, 0, 0).unwrap().and_utc();
-    let own = call(
+    let (own, own_at) = call_at(
         &c,
         c.post(format!("{api}/bookings"))
             .bearer_auth(&stylist)
@@ -302,20 +318,19 @@ async fn the_three_seed_flows_run_through_the_all_in_one_process(pool: PgPool) {
     )
     .await;
     let own_id = own["id"].as_str().unwrap().to_string();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let ids: Vec<String> = loop {
-        let listed = call(&c, c.get(format!("{api}/bookings")).bearer_auth(&stylist)).await;
-        let ids: Vec<String> = listed["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter_map(|b| b["id"].as_str().map(str::to_string))
-            .collect();
-        if ids.contains(&own_id) || Instant::now() > deadline {
-            break ids;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let listed = call(
+        &c,
+        c.get(format!("{api}/bookings"))
+            .bearer_auth(&stylist)
+            .header("x-careops-min-position", &own_at),
+    )
+    .await;
+    let ids: Vec<String> = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|b| b["id"].as_str().map(str::to_string))
+        .collect();
     assert!(ids.contains(&own_id), "the stylist sees their booking");
     assert!(
         !ids.contains(&booking_id),

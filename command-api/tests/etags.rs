@@ -1,6 +1,8 @@
 //! `ETag` on the single-resource GETs whose commands take `If-Match`: the contact, the
-//! workspace and a staff member's availability. A stale `If-Match` is a 412 that changes
-//! nothing; the current one goes through.
+//! workspace, a staff member's availability, a booking, a service, a staff member (and an
+//! inventory item, in `inventory.rs`). Each is the version of the resource's own stream, as
+//! the read model recorded it. A stale `If-Match` is a 412 that changes nothing; the current
+//! one goes through.
 
 mod support;
 
@@ -154,18 +156,15 @@ async fn availability_has_an_etag_and_a_stale_if_match_changes_nothing(pool: PgP
     let owner = app.onboard("Urban Glow", "owner@example.com").await;
     let token = owner.access_token.as_str();
     let path = format!("/staff/{}/availability", user_id_of(token));
-    let get = |app: &TestApp| {
-        let request = app.client.get(app.url(&path)).bearer_auth(token);
-        async move { request.send().await.unwrap() }
-    };
-    let none = get(&app).await;
-    assert_eq!(none.status(), StatusCode::OK);
+    let onboarded = app.head_position().await;
+    let none = read(&app, &path, token, &onboarded).await;
     assert_eq!(etag(&none), "\"0\"", "no hours set yet");
 
     let hours = |start: &str| json!({"weekly": [{"weekday": 1, "start": start, "end": "17:00"}]});
     let set = put(&app, &path, token, "\"0\"", hours("09:00")).await;
     assert_eq!(set.status(), StatusCode::OK);
-    let v1 = etag(&get(&app).await);
+    let set = position(&set);
+    let v1 = etag(&read(&app, &path, token, &set).await);
     assert_eq!(v1, "\"1\"");
 
     let events = app.event_count().await;
@@ -177,7 +176,7 @@ async fn availability_has_an_etag_and_a_stale_if_match_changes_nothing(pool: PgP
     )
     .await;
     assert_eq!(app.event_count().await, events);
-    let shown: Value = get(&app).await.json().await.unwrap();
+    let shown: Value = read(&app, &path, token, &set).await.json().await.unwrap();
     assert_eq!(shown["weekly"][0]["start"], "09:00");
 
     let malformed = put(&app, &path, token, "yesterday", hours("10:00")).await;
@@ -185,5 +184,133 @@ async fn availability_has_an_etag_and_a_stale_if_match_changes_nothing(pool: PgP
 
     let current = put(&app, &path, token, &v1, hours("10:00")).await;
     assert_eq!(current.status(), StatusCode::OK);
-    assert_eq!(etag(&get(&app).await), "\"2\"");
+    assert_eq!(
+        etag(&read(&app, &path, token, &position(&current)).await),
+        "\"2\""
+    );
+}
+
+/// A command with `If-Match`.
+async fn with_if_match(
+    app: &TestApp,
+    method: reqwest::Method,
+    path: &str,
+    token: &str,
+    if_match: &str,
+    body: Value,
+) -> reqwest::Response {
+    app.client
+        .request(method, app.url(path))
+        .bearer_auth(token)
+        .header("if-match", if_match)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[sqlx::test(migrator = "event_store::MIGRATOR")]
+async fn the_read_models_etags_of_a_booking_a_service_and_a_staff_member_guard_their_commands(
+    pool: PgPool,
+) {
+    let app = spawn(pool).await;
+    let owner = app.onboard("Urban Glow", "owner@example.com").await;
+    let token = owner.access_token.as_str();
+    let owner_id = user_id_of(token);
+    let weekly: Vec<Value> = (1..=7)
+        .map(|d| json!({"weekday": d, "start": "06:00", "end": "22:00"}))
+        .collect();
+    let hours = put(
+        &app,
+        &format!("/staff/{owner_id}/availability"),
+        token,
+        "\"0\"",
+        json!({"weekly": weekly}),
+    )
+    .await;
+    assert_eq!(hours.status(), StatusCode::OK);
+    let service = app
+        .post(
+            "/services",
+            Some(token),
+            &json!({"name": "Haircut", "duration_minutes": 45, "price_cents": 4000}),
+        )
+        .await;
+    let service: Value = service.json().await.unwrap();
+    let staff = app
+        .post(
+            "/staff",
+            Some(token),
+            &json!({"name": "Sam Staff", "email": "sam@example.com"}),
+        )
+        .await;
+    let staff: Value = staff.json().await.unwrap();
+    let at = |hour: u32| {
+        (chrono::Utc::now() + chrono::Duration::days(3))
+            .date_naive()
+            .and_hms_opt(hour, 0, 0)
+            .unwrap()
+            .and_utc()
+    };
+    let booking = app
+        .post(
+            "/bookings",
+            Some(token),
+            &json!({"service_id": service["id"], "staff_id": owner_id, "start": at(10),
+                    "contact": {"name": "Chloe Customer"}}),
+        )
+        .await;
+    assert_eq!(booking.status(), StatusCode::CREATED);
+    let created = position(&booking);
+    let booking: Value = booking.json().await.unwrap();
+
+    let post = reqwest::Method::POST;
+    let put_ = reqwest::Method::PUT;
+    let cases = [
+        (
+            format!("/bookings/{}", booking["id"].as_str().unwrap()),
+            post.clone(),
+            format!("/bookings/{}/reschedule", booking["id"].as_str().unwrap()),
+            json!({"start": at(12)}),
+            json!({"start": at(14)}),
+        ),
+        (
+            format!("/services/{}", service["id"].as_str().unwrap()),
+            put_.clone(),
+            format!("/services/{}", service["id"].as_str().unwrap()),
+            json!({"name": "Long haircut", "duration_minutes": 60, "price_cents": 5000}),
+            json!({"name": "Lost update", "duration_minutes": 30, "price_cents": 1000}),
+        ),
+        (
+            format!("/staff/{}", staff["id"].as_str().unwrap()),
+            put_.clone(),
+            format!("/staff/{}/permissions", staff["id"].as_str().unwrap()),
+            json!({"bookings": true}),
+            json!({"inbox": true}),
+        ),
+    ];
+    for (resource, method, command, change, lost) in cases {
+        let first = etag(&read(&app, &resource, token, &created).await);
+        assert_eq!(first, "\"1\"", "{resource}: its stream's first version");
+        let changed = with_if_match(&app, method.clone(), &command, token, &first, change).await;
+        assert_eq!(changed.status(), StatusCode::OK, "{command}");
+        let after = position(&changed);
+        let answered: Value = changed.json().await.unwrap();
+        let shown = read(&app, &resource, token, &after).await;
+        assert_eq!(etag(&shown), "\"2\"", "{resource}");
+        assert_eq!(
+            shown.json::<Value>().await.unwrap(),
+            answered,
+            "{resource}: the GET answers what the command did"
+        );
+        let events = app.event_count().await;
+        let stale = with_if_match(&app, method, &command, token, &first, lost).await;
+        assert_error(
+            stale,
+            StatusCode::PRECONDITION_FAILED,
+            "precondition_failed",
+        )
+        .await;
+        assert_eq!(app.event_count().await, events, "{command}");
+    }
 }

@@ -175,11 +175,13 @@ async fn a_form_is_requested_its_link_is_only_handed_to_the_email_and_the_contac
         .unwrap();
     api_bodies.push(listed.clone());
     assert!(listed.contains(&request_id));
+    let seen = app.head_position().await;
     for path in [
         format!("/contacts/{contact}/history"),
         format!("/audit?stream_id=form-request-{request_id}"),
     ] {
-        api_bodies.push(app.get(&path, Some(&owner)).await.text().await.unwrap());
+        let read = app.get_after(&path, Some(&owner), &seen).await;
+        api_bodies.push(read.text().await.unwrap());
     }
 
     // The token is in no response of the authenticated API, no event, no stored response.
@@ -599,13 +601,15 @@ async fn requests_need_the_forms_permission_an_email_and_ids_of_the_callers_work
         )
         .await;
     }
-    // The other workspace sees none of this workspace's forms.
+    // The other workspace sees none of this workspace's forms (asked once the read models
+    // hold them, so that the 404 is the isolation's).
+    let seen = app.head_position().await;
     for path in [
         format!("/forms/templates/{template}"),
         format!("/forms/requests/{request_id}"),
     ] {
         assert_error(
-            app.get(&path, Some(&other)).await,
+            app.get_after(&path, Some(&other), &seen).await,
             StatusCode::NOT_FOUND,
             "not_found",
         )

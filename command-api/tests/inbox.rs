@@ -181,7 +181,11 @@ async fn an_inbound_email_opens_an_unanswered_conversation_that_a_reply_answers_
     assert_eq!(count(&app, "MessageSent").await, 1);
 
     let single = app
-        .get(&format!("/conversations/{conversation_id}"), Some(token))
+        .get_after(
+            &format!("/conversations/{conversation_id}"),
+            Some(token),
+            &at,
+        )
         .await;
     assert_eq!(single.status(), StatusCode::OK);
     assert!(single.headers().contains_key("etag"));
@@ -564,8 +568,11 @@ async fn another_workspaces_conversations_and_contacts_are_not_found_and_nothing
         )
         .await;
     }
+    // Once the read models hold the conversation, so that the 404 is the isolation's.
+    let seen = app.head_position().await;
     assert_error(
-        app.get(&format!("/conversations/{id}"), token).await,
+        app.get_after(&format!("/conversations/{id}"), token, &seen)
+            .await,
         StatusCode::NOT_FOUND,
         "not_found",
     )

@@ -5,7 +5,7 @@ mod support;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use sqlx::PgPool;
-use support::{assert_error, spawn};
+use support::{assert_error, position, spawn};
 
 #[sqlx::test(migrator = "event_store::MIGRATOR")]
 async fn stock_is_received_adjusted_and_never_goes_below_zero(pool: PgPool) {
@@ -58,6 +58,7 @@ async fn stock_is_received_adjusted_and_never_goes_below_zero(pool: PgPool) {
         )
         .await;
     assert_eq!(adjusted.status(), StatusCode::OK);
+    let after_adjusting = position(&adjusted);
     let adjusted: Value = adjusted.json().await.unwrap();
     assert_eq!(adjusted["quantity"], 1);
     assert_eq!(adjusted["low_stock"], true);
@@ -68,10 +69,19 @@ async fn stock_is_received_adjusted_and_never_goes_below_zero(pool: PgPool) {
             .unwrap();
     assert_eq!(crossings, 1);
 
-    let read = app.get(&format!("/inventory/{id}"), token).await;
-    assert!(read.headers().get("etag").is_some());
+    let read = app
+        .get_after(&format!("/inventory/{id}"), token, &after_adjusting)
+        .await;
+    assert_eq!(
+        read.headers()["etag"],
+        "\"4\"",
+        "created, received, adjusted, crossed"
+    );
     let read: Value = read.json().await.unwrap();
-    assert_eq!(read["quantity"], 1);
+    assert_eq!(
+        read, adjusted,
+        "the read model answers what the command did"
+    );
 }
 
 #[sqlx::test(migrator = "event_store::MIGRATOR")]
@@ -79,21 +89,31 @@ async fn inventory_of_another_workspace_is_not_found_and_untouched(pool: PgPool)
     let app = spawn(pool).await;
     let first = app.onboard("First", "first@example.com").await;
     let second = app.onboard("Second", "second@example.com").await;
-    let item: Value = app
+    let created = app
         .post(
             "/inventory",
             Some(&first.access_token),
             &json!({"name": "Dye", "quantity": 5, "threshold": 1}),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
+    let seen = position(&created);
+    let item: Value = created.json().await.unwrap();
     let id = item["id"].as_str().unwrap();
     let before = app.event_count().await;
+    assert_eq!(
+        app.get_after(
+            &format!("/inventory/{id}"),
+            Some(&first.access_token),
+            &seen
+        )
+        .await
+        .status(),
+        StatusCode::OK
+    );
     let token = Some(second.access_token.as_str());
     assert_error(
-        app.get(&format!("/inventory/{id}"), token).await,
+        app.get_after(&format!("/inventory/{id}"), token, &seen)
+            .await,
         StatusCode::NOT_FOUND,
         "not_found",
     )
@@ -198,18 +218,19 @@ async fn a_stale_if_match_is_refused_with_412_and_changes_nothing(pool: PgPool) 
     let app = spawn(pool).await;
     let owner = app.onboard("Urban Glow", "owner@example.com").await;
     let token = Some(owner.access_token.as_str());
-    let item: Value = app
+    let created = app
         .post(
             "/inventory",
             token,
             &json!({"name": "Dye", "quantity": 5, "threshold": 1}),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
+    let seen = position(&created);
+    let item: Value = created.json().await.unwrap();
     let id = item["id"].as_str().unwrap();
-    let read = app.get(&format!("/inventory/{id}"), token).await;
+    let read = app
+        .get_after(&format!("/inventory/{id}"), token, &seen)
+        .await;
     let etag = read.headers()["etag"].to_str().unwrap().to_string();
     assert_eq!(etag, "\"1\"");
     let receive = |etag: String| {

@@ -5,7 +5,7 @@ mod support;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use sqlx::PgPool;
-use support::{assert_error, spawn};
+use support::{assert_error, position, spawn};
 
 #[sqlx::test(migrator = "event_store::MIGRATOR")]
 async fn an_owner_sets_up_stock_and_services_but_cannot_activate_without_availability(
@@ -246,6 +246,7 @@ async fn services_are_created_updated_and_archived_by_the_owner_only_in_their_wo
         .json(&json!({"name": "Long haircut", "duration_minutes": 60, "price_cents": 5000, "buffer_before_minutes": 5}))
         .send().await.unwrap();
     assert_eq!(updated.status(), StatusCode::OK);
+    let after_update = position(&updated);
     let updated: Value = updated.json().await.unwrap();
     assert_eq!(updated["duration_minutes"], 60);
     assert_eq!(updated["buffer_before_minutes"], 5);
@@ -260,8 +261,12 @@ async fn services_are_created_updated_and_archived_by_the_owner_only_in_their_wo
         .unwrap();
     assert_error(foreign, StatusCode::NOT_FOUND, "not_found").await;
     assert_error(
-        app.get(&format!("/services/{id}"), Some(&other.access_token))
-            .await,
+        app.get_after(
+            &format!("/services/{id}"),
+            Some(&other.access_token),
+            &after_update,
+        )
+        .await,
         StatusCode::NOT_FOUND,
         "not_found",
     )
@@ -276,10 +281,18 @@ async fn services_are_created_updated_and_archived_by_the_owner_only_in_their_wo
         .await
         .unwrap();
     assert_eq!(archived.status(), StatusCode::OK);
-    let fetched = app.get(&format!("/services/{id}"), token).await;
+    let after_archiving = position(&archived);
+    let archived: Value = archived.json().await.unwrap();
+    let fetched = app
+        .get_after(&format!("/services/{id}"), token, &after_archiving)
+        .await;
     assert_eq!(fetched.headers()["etag"], "\"3\"");
     let fetched: Value = fetched.json().await.unwrap();
     assert_eq!(fetched["archived"], true);
+    assert_eq!(
+        fetched, archived,
+        "the read model answers what the command did"
+    );
 }
 
 #[sqlx::test(migrator = "event_store::MIGRATOR")]

@@ -5,7 +5,7 @@ mod support;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use sqlx::PgPool;
-use support::{assert_error, spawn, user_id_of};
+use support::{assert_error, position, spawn, user_id_of};
 
 async fn put(app: &support::TestApp, path: &str, token: &str, body: &Value) -> reqwest::Response {
     app.client
@@ -30,6 +30,7 @@ async fn the_owner_with_availability_and_a_service_can_open_the_booking_page(poo
         "exceptions": [{"date": "2026-12-24", "closed": true}, {"date": "2026-12-31", "start": "10:00", "end": "14:00"}]
     })).await;
     assert_eq!(hours.status(), StatusCode::OK);
+    let set = position(&hours);
     let hours: Value = hours.json().await.unwrap();
     assert_eq!(hours["weekly"].as_array().unwrap().len(), 3);
     assert_eq!(
@@ -37,12 +38,15 @@ async fn the_owner_with_availability_and_a_service_can_open_the_booking_page(poo
         json!({"date": "2026-12-24", "closed": true})
     );
 
-    let read: Value = app
-        .get(&format!("/staff/{me}/availability"), Some(token))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let read = app
+        .get_after(&format!("/staff/{me}/availability"), Some(token), &set)
+        .await;
+    assert_eq!(
+        read.headers()["etag"],
+        "\"1\"",
+        "the schedule's first version"
+    );
+    let read: Value = read.json().await.unwrap();
     assert_eq!(read, hours);
 
     let still_missing = app
@@ -145,6 +149,13 @@ async fn another_workspaces_staff_is_not_found(pool: PgPool) {
     let first_owner = user_id_of(&first.access_token);
     let path = format!("/staff/{first_owner}/availability");
     let before = app.event_count().await;
+    let seen = app.head_position().await;
+    assert_eq!(
+        app.get_after(&path, Some(&first.access_token), &seen)
+            .await
+            .status(),
+        StatusCode::OK
+    );
     let body = json!({"weekly": [{"weekday": 1, "start": "09:00", "end": "17:00"}]});
     // The other owner may edit staff of their own workspace only; this one is not theirs.
     assert_error(
@@ -154,7 +165,8 @@ async fn another_workspaces_staff_is_not_found(pool: PgPool) {
     )
     .await;
     assert_error(
-        app.get(&path, Some(&second.access_token)).await,
+        app.get_after(&path, Some(&second.access_token), &seen)
+            .await,
         StatusCode::NOT_FOUND,
         "not_found",
     )

@@ -178,7 +178,11 @@ async fn an_invited_staff_member_logs_in_with_the_password_only_the_invitation_c
         .await;
     assert_eq!(again.status(), StatusCode::UNAUTHORIZED);
     let fetched: Value = app
-        .get(&format!("/staff/{staff_id}"), Some(&owner.access_token))
+        .get_after(
+            &format!("/staff/{staff_id}"),
+            Some(&owner.access_token),
+            &support::position(&removed),
+        )
         .await
         .json()
         .await

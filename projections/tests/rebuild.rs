@@ -1,10 +1,12 @@
-//! Incrementally built read models equal a full rebuild, also after crashes of the runner.
+//! Incrementally built read models equal a full rebuild, also after crashes of the runner,
+//! an interrupted rebuild and the migration of a read model's table.
 
 mod support;
 
 use std::time::Duration;
 
 use event_store::EventStore;
+use projections::query::{self, Scope};
 use projections::rebuild::{ProgressMode, RebuildOptions};
 use projections::{ProjectionName, RunConfig};
 use rand::{Rng, SeedableRng};
@@ -183,6 +185,250 @@ async fn a_rebuild_swaps_in_while_a_runner_keeps_applying_new_events(pool: PgPoo
     .unwrap());
     stop.cancel();
     runner.await.unwrap().unwrap();
+    let live = dump(&pool).await;
+    projections::rebuild(&store, &ProjectionName::ALL, &quiet())
+        .await
+        .unwrap();
+    assert_same(&live, &dump(&pool).await);
+}
+
+/// What the live read models answer each workspace's owner: the first page of bookings,
+/// services, staff, contacts and conversations (five projections), as JSON.
+async fn answers(pool: &PgPool, workspaces: &[Uuid]) -> Result<Vec<serde_json::Value>, String> {
+    let mut out = Vec::new();
+    for ws in workspaces {
+        let owner = Scope::owner(*ws);
+        let page = |limit| projections::query::PageRequest {
+            limit: Some(limit),
+            cursor: None,
+        };
+        let bookings = query::bookings::BookingFilter {
+            page: page(200),
+            ..Default::default()
+        };
+        let json = |v: serde_json::Result<serde_json::Value>| v.map_err(|e| e.to_string());
+        let e = |e: query::QueryError| e.to_string();
+        out.push(json(serde_json::to_value(
+            query::bookings::list(pool, &owner, &bookings)
+                .await
+                .map_err(e)?,
+        ))?);
+        let services = query::services::ServiceFilter {
+            include_archived: true,
+            page: page(200),
+        };
+        out.push(json(serde_json::to_value(
+            query::services::list(pool, &owner, &services)
+                .await
+                .map_err(e)?,
+        ))?);
+        let staff = query::staff::StaffFilter {
+            include_inactive: true,
+            page: page(200),
+        };
+        out.push(json(serde_json::to_value(
+            query::staff::list(pool, &owner, &staff).await.map_err(e)?,
+        ))?);
+        let contacts = query::contacts::ContactFilter {
+            page: page(200),
+            ..Default::default()
+        };
+        out.push(json(serde_json::to_value(
+            query::contacts::list(pool, &owner, &contacts)
+                .await
+                .map_err(e)?,
+        ))?);
+        let inbox = query::inbox::ConversationFilter {
+            page: page(200),
+            ..Default::default()
+        };
+        out.push(json(serde_json::to_value(
+            query::inbox::list(pool, &owner, &inbox).await.map_err(e)?,
+        ))?);
+    }
+    Ok(out)
+}
+
+/// Advisory locks held in this database (a rebuild holds one per projection it rebuilds).
+async fn advisory_locks(pool: &PgPool) -> i64 {
+    sqlx::query_scalar(
+        "select count(*) from pg_locks
+         where locktype = 'advisory' and granted
+           and database = (select oid from pg_database where datname = current_database())",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap()
+}
+
+#[sqlx::test(migrator = "event_store::MIGRATOR")]
+async fn an_interrupted_rebuild_resumes_where_it_stopped_while_the_live_tables_keep_serving(
+    pool: PgPool,
+) {
+    let store = EventStore::new(pool.clone());
+    let events = append_grouped(&store, support::random::commands(13, 3, 6000), 20).await;
+    catch_up(&store).await;
+    let live = dump(&pool).await;
+    let workspaces: Vec<Uuid> =
+        sqlx::query_scalar("select workspace_id from rm_workspaces.workspaces order by 1")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    let expected = answers(&pool, &workspaces).await.unwrap();
+    assert!(expected
+        .iter()
+        .any(|a| a["items"].as_array().is_some_and(|items| items.len() > 50)));
+
+    // Readers query the live tables all along: every answer must be the one before.
+    let stop = CancellationToken::new();
+    let reader = {
+        let (pool, stop, workspaces, expected) = (
+            pool.clone(),
+            stop.clone(),
+            workspaces.clone(),
+            expected.clone(),
+        );
+        tokio::spawn(async move {
+            let mut reads = 0u64;
+            while !stop.is_cancelled() {
+                let got = answers(&pool, &workspaces).await;
+                assert_eq!(
+                    got.as_ref(),
+                    Ok(&expected),
+                    "a live answer changed or failed"
+                );
+                reads += 1;
+            }
+            reads
+        })
+    };
+
+    // Small batches, one projection after the other; stopped (its future dropped, as when
+    // the process dies) halfway through the bookings projection's replay.
+    let options = RebuildOptions {
+        fresh: false,
+        batch_size: 100,
+        progress: ProgressMode::Quiet,
+        parallel: false,
+    };
+    let halfway = {
+        let head: i64 = sqlx::query_scalar("select max(position) from events")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        head / 2
+    };
+    let bookings_halfway = async {
+        loop {
+            let at: Option<i64> = sqlx::query_scalar(
+                "select position from feed_checkpoints where name = 'projection:bookings:rebuild'",
+            )
+            .fetch_optional(&pool)
+            .await
+            .unwrap();
+            if at.is_some_and(|at| at >= halfway) {
+                return at;
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+    };
+    tokio::select! {
+        done = projections::rebuild(&store, &ProjectionName::ALL, &options) => {
+            panic!("the rebuild finished before it was interrupted: {done:?}")
+        }
+        at = bookings_halfway => assert!(at.is_some()),
+    }
+    // The dropped run's connection is gone once its locks are.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while advisory_locks(&pool).await > 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the interrupted rebuild holds its lock"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_same(&live, &dump(&pool).await);
+    let unfinished: Vec<String> = sqlx::query_scalar(
+        "select nspname::text from pg_namespace where nspname like 'rm\\_%\\_\\_rebuild' order by 1",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(unfinished, vec!["rm_bookings__rebuild"]);
+
+    // Run again, not fresh: the bookings projection resumes from its saved checkpoint.
+    let reports = projections::rebuild(&store, &ProjectionName::ALL, &options)
+        .await
+        .unwrap();
+    let replayed = |name| {
+        reports
+            .iter()
+            .find(|r| r.name == name)
+            .map(|r| r.events)
+            .unwrap()
+    };
+    let total = events as u64;
+    assert!(
+        replayed(ProjectionName::Bookings) < total * 2 / 3,
+        "resumed, not started over: {} of {total}",
+        replayed(ProjectionName::Bookings)
+    );
+    assert_eq!(
+        replayed(ProjectionName::Contacts),
+        total,
+        "rebuilt from the start"
+    );
+    let resumed = dump(&pool).await;
+    assert_same(&live, &resumed);
+
+    // And the same as a rebuild from scratch.
+    projections::rebuild(&store, &ProjectionName::ALL, &quiet())
+        .await
+        .unwrap();
+    assert_same(&resumed, &dump(&pool).await);
+    stop.cancel();
+    let reads = reader.await.unwrap();
+    assert!(
+        reads > 3,
+        "the live tables were read {reads} times meanwhile"
+    );
+    let leftovers: i64 =
+        sqlx::query_scalar("select count(*) from pg_namespace where nspname like 'rm\\_%\\_\\_%'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(leftovers, 0);
+}
+
+#[sqlx::test(migrator = "event_store::MIGRATOR")]
+async fn the_migration_adding_calendar_holds_backfills_the_live_bookings_as_a_rebuild_would(
+    pool: PgPool,
+) {
+    let store = EventStore::new(pool.clone());
+    let commands = support::random::commands(17, 2, 3000);
+    let (applied, pending) = commands.split_at(2000);
+    append_grouped(&store, applied.to_vec(), 20).await;
+    catch_up(&store).await;
+    // Events past the projection's checkpoint when the migration runs.
+    append_grouped(&store, pending.to_vec(), 20).await;
+    // The live bookings as the release before it left them.
+    for sql in [
+        "alter table rm_bookings.bookings drop column buffer_before_minutes,
+            drop column buffer_after_minutes, drop column calendar_dates",
+        "delete from _sqlx_migrations where version = 20261201300000",
+    ] {
+        sqlx::query(sql).execute(&pool).await.unwrap();
+    }
+    event_store::MIGRATOR.run(&pool).await.unwrap();
+    let held: i64 = sqlx::query_scalar(
+        "select count(*) from rm_bookings.bookings where cardinality(calendar_dates) > 0
+            and buffer_after_minutes > 0",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert!(held > 100, "backfilled: {held}");
+    catch_up(&store).await;
     let live = dump(&pool).await;
     projections::rebuild(&store, &ProjectionName::ALL, &quiet())
         .await

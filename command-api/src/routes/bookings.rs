@@ -30,13 +30,14 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::auth::Actor;
-use crate::command::{fold, read_owned, SideWrite, Unit};
+use crate::command::{fold, SideWrite, Unit};
 use crate::execute;
 use crate::http::{
     command_response, ApiError, ApiJson, ApiPath, ApiResult, IfMatch, OptionalJson, RequestId,
 };
 use crate::routes::contact_match;
 use crate::routes::onboarding::load_workspace;
+use crate::routes::queries::scope;
 use crate::startup::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -65,6 +66,24 @@ pub struct BookingView {
     pub currency: String,
     pub notes: Option<String>,
     pub created_at: DateTime<Utc>,
+}
+
+impl From<projections::query::bookings::BookingView> for BookingView {
+    fn from(b: projections::query::bookings::BookingView) -> Self {
+        Self {
+            id: b.id,
+            status: b.status,
+            service_id: b.service_id,
+            staff_id: b.staff_id,
+            contact_id: b.contact_id,
+            start: b.start,
+            end: b.end,
+            price_cents: b.price_cents,
+            currency: b.currency,
+            notes: b.notes,
+            created_at: b.created_at,
+        }
+    }
 }
 
 impl BookingView {
@@ -769,10 +788,12 @@ pub async fn no_show(
     change_booking(&state, &actor, &request_id, id, Change::NoShow, if_match).await
 }
 
-/// `GET /bookings/{id}` (read from the booking's stream until the read models land).
+/// `GET /bookings/{id}` from the bookings read model (staff: their own bookings only), with
+/// its `ETag`: the booking stream's version, which `If-Match` on the booking commands checks.
 #[utoipa::path(get, path = "/api/v1/bookings/{id}", tag = "bookings",
     params(("id" = Uuid, Path, description = "booking id")),
-    responses((status = 200, body = BookingView), (status = 404, body = crate::openapi::ErrorBody), (status = 403, body = crate::openapi::ErrorBody)),
+    responses((status = 200, body = BookingView, headers(("ETag" = String, description = "the booking's version"))),
+              (status = 404, body = crate::openapi::ErrorBody), (status = 403, body = crate::openapi::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn get_booking(
     State(state): State<AppState>,
@@ -780,21 +801,11 @@ pub async fn get_booking(
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Response> {
     actor.require(Permission::Bookings)?;
-    let found = read_owned::<BookingAggregate, _>(
-        &state.store,
-        &booking::stream_id(id),
-        actor.workspace_id,
-        "booking",
-    )
-    .await?;
-    // Staff see their own bookings only.
-    if !actor.is_owner() && found.state.staff_id != actor.user_id {
-        return Err(ApiError::not_found("booking"));
-    }
-    Ok(crate::http::with_etag(
-        &BookingView::of(&found.state, found.created_at),
-        found.version,
-    ))
+    let found = projections::query::bookings::get(state.store.pool(), &scope(&actor), id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("booking"))?;
+    let version = u64::try_from(found.version).unwrap_or(0);
+    Ok(crate::http::with_etag(&BookingView::from(found), version))
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]

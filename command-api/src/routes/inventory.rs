@@ -14,10 +14,10 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::auth::Actor;
-use crate::command::read_owned;
 use crate::execute;
 use crate::http::{command_response, ApiError, ApiJson, ApiPath, ApiResult, IfMatch, RequestId};
 use crate::routes::onboarding::{inventory_command, NewInventoryItem};
+use crate::routes::queries::scope;
 use crate::routes::views::InventoryItemView;
 use crate::startup::AppState;
 
@@ -233,10 +233,12 @@ pub async fn adjust(
     .await
 }
 
-/// `GET /inventory/{id}` (read from the item's stream until the read models land).
+/// `GET /inventory/{id}` from the inventory read model, with its `ETag`: the item stream's
+/// version, which `If-Match` on the item's commands checks.
 #[utoipa::path(get, path = "/api/v1/inventory/{id}", tag = "inventory",
     params(("id" = Uuid, Path, description = "inventory item id")),
-    responses((status = 200, body = InventoryItemView), (status = 404, body = crate::openapi::ErrorBody), (status = 403, body = crate::openapi::ErrorBody)),
+    responses((status = 200, body = InventoryItemView, headers(("ETag" = String, description = "the item's version"))),
+              (status = 404, body = crate::openapi::ErrorBody), (status = 403, body = crate::openapi::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn get_item(
     State(state): State<AppState>,
@@ -244,15 +246,11 @@ pub async fn get_item(
     ApiPath(item_id): ApiPath<Uuid>,
 ) -> ApiResult<Response> {
     actor.require(Permission::Inventory)?;
-    let item = read_owned::<InventoryAggregate, _>(
-        &state.store,
-        &inventory::stream_id(item_id),
-        actor.workspace_id,
-        "inventory item",
-    )
-    .await?;
+    let item = projections::query::inventory::get(state.store.pool(), &scope(&actor), item_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("inventory item"))?;
     Ok(crate::http::with_etag(
-        &InventoryItemView::of(&item.state),
-        item.version,
+        &InventoryItemView::from_read_model(&item)?,
+        u64::try_from(item.version).unwrap_or(0),
     ))
 }

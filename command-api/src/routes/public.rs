@@ -8,17 +8,15 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Days, NaiveDate, Utc};
 use domain::booking::{self, BookingAggregate, BookingSource};
 use domain::booking_flow::{self, CancelRequest};
 use domain::calendar::{CalendarAggregate, CalendarKey};
 use domain::reservation::{ReservationAggregate, ReservationKey};
-use domain::schedule::{self, ScheduleAggregate};
-use domain::service::{self, ServiceAggregate};
 use domain::slots::{free_slots, SlotRequest};
-use domain::user::{self, UserAggregate};
 use domain::values::{Notes, Slug};
 use domain::workspace::{self, Workspace, WorkspaceAggregate, WorkspaceStatus};
+use projections::query;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -27,6 +25,7 @@ use crate::command::{fold, SideWrite, Unit};
 use crate::execute;
 use crate::http::{command_response, no_store, ApiError, ApiJson, ApiPath, ApiResult, ClientIp};
 use crate::routes::bookings::{place, ContactInput, CustomerInput, Placement};
+use crate::routes::views::unsigned;
 use crate::startup::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -81,27 +80,13 @@ pub struct PublicPage {
     pub staff: Vec<PublicStaff>,
 }
 
-/// Staff who take bookings: active, with weekly hours.
-async fn bookable_staff(
-    unit: &mut Unit,
-    workspace_id: Uuid,
-) -> ApiResult<Vec<(user::User, schedule::Schedule)>> {
-    let ids = unit
-        .store()
-        .stream_ids(workspace_id, user::STREAM_TYPE)
-        .await?;
-    let users = unit.load_many::<UserAggregate>(&ids).await?;
-    let active: Vec<user::User> = users.into_iter().flatten().filter(|u| u.active).collect();
-    let schedule_ids: Vec<String> = active.iter().map(|u| schedule::stream_id(u.id)).collect();
-    let schedules = unit.load_many::<ScheduleAggregate>(&schedule_ids).await?;
-    Ok(active
-        .into_iter()
-        .zip(schedules)
-        .filter(|(_, s)| s.has_weekly_availability())
-        .collect())
+/// The slug of a public path, or the booking page's 404 (no slug can name a workspace).
+fn parse_slug(slug: &str) -> ApiResult<Slug> {
+    Slug::parse(slug).map_err(|_| ApiError::not_found("booking page"))
 }
 
-/// `GET /public/{slug}`: the booking page's services and staff.
+/// `GET /public/{slug}`: the booking page's services (not archived) and staff (active, with
+/// weekly hours), from the read models.
 #[utoipa::path(get, path = "/api/v1/public/{slug}", tag = "public",
     params(("slug" = String, Path, description = "the workspace's address")),
     responses((status = 200, body = PublicPage), (status = 404, body = crate::openapi::ErrorBody), (status = 429, body = crate::openapi::ErrorBody)))]
@@ -111,36 +96,33 @@ pub async fn page(
     ApiPath(slug): ApiPath<String>,
 ) -> ApiResult<Json<PublicPage>> {
     state.limits.public_by_ip.check(&client)?;
-    let mut unit = Unit::new(state.store.clone());
-    let ws = active_workspace(&mut unit, &slug).await?;
-    let service_ids = state.store.stream_ids(ws.id, service::STREAM_TYPE).await?;
-    let services = unit.load_many::<ServiceAggregate>(&service_ids).await?;
-    let staff = bookable_staff(&mut unit, ws.id).await?;
+    let slug = parse_slug(&slug)?;
+    let found = query::public::by_slug(state.store.pool(), slug.as_str())
+        .await?
+        .ok_or_else(|| ApiError::not_found("booking page"))?;
     Ok(Json(PublicPage {
-        name: ws.name.as_str().to_string(),
-        slug: ws.slug.as_str().to_string(),
-        timezone: ws.timezone.name().to_string(),
-        services: services
+        name: found.name,
+        slug: found.slug,
+        timezone: found.timezone,
+        services: found
+            .services
             .into_iter()
-            .flatten()
-            .filter(|s| !s.archived)
-            .map(|s| PublicService {
-                id: s.id,
-                name: s.definition.name.as_str().to_string(),
-                duration_minutes: s.definition.duration_minutes.get(),
-                price_cents: s.definition.price.cents(),
-                currency: s.definition.price.currency().code().to_string(),
+            .map(|s| {
+                Ok(PublicService {
+                    id: s.id,
+                    duration_minutes: unsigned("duration_minutes", s.duration_minutes)?,
+                    name: s.name,
+                    price_cents: s.price_cents,
+                    currency: s.currency,
+                })
             })
-            .collect(),
-        staff: staff
+            .collect::<ApiResult<_>>()?,
+        staff: found
+            .staff
             .into_iter()
-            .map(|(u, _)| PublicStaff {
-                id: u.id,
-                name: u
-                    .name
-                    .known()
-                    .map(|n| n.as_str().to_string())
-                    .unwrap_or_else(|| "erased".into()),
+            .map(|s| PublicStaff {
+                id: s.id,
+                name: s.name.unwrap_or_else(|| "erased".into()),
             })
             .collect(),
     }))
@@ -169,7 +151,9 @@ pub struct Availability {
 }
 
 /// `GET /public/{slug}/availability`: free slots in UTC, computed in the workspace's zone
-/// with buffers, minimum notice and the booking horizon.
+/// with buffers, minimum notice and the booking horizon: the domain's slot maths fed from the
+/// read models (schedules from the staff read model, reservations from the bookings'
+/// calendar holds), as the command side would compute them from the calendar streams.
 #[utoipa::path(get, path = "/api/v1/public/{slug}/availability", tag = "public",
     params(("slug" = String, Path, description = "the workspace's address"), AvailabilityQuery),
     responses((status = 200, body = Availability), (status = 400, body = crate::openapi::ErrorBody), (status = 404, body = crate::openapi::ErrorBody), (status = 429, body = crate::openapi::ErrorBody)))]
@@ -185,51 +169,46 @@ pub async fn availability(
     if !(1..=14).contains(&days) {
         return Err(ApiError::unprocessable("invalid_value", "days: 1 to 14"));
     }
-    let mut unit = Unit::new(state.store.clone());
-    let ws = active_workspace(&mut unit, &slug).await?;
-    let service = unit
-        .load::<ServiceAggregate>(&service::stream_id(query.service_id))
+    let to = query
+        .date
+        .checked_add_days(Days::new(u64::from(days - 1)))
+        .ok_or_else(|| ApiError::unprocessable("invalid_value", "date: out of range"))?;
+    let slug = parse_slug(&slug)?;
+    let pool = state.store.pool();
+    let page = query::public::booking_page(pool, slug.as_str())
         .await?
-        .filter(|s| s.workspace_id == ws.id && !s.archived)
-        .ok_or_else(|| ApiError::not_found("service"))?;
-    let to = query.date + Duration::days(i64::from(days) - 1);
+        .ok_or_else(|| ApiError::not_found("booking page"))?;
+    let inputs = query::public::slot_inputs(
+        pool,
+        &page,
+        query.service_id,
+        query.staff_id,
+        query.date,
+        to,
+    )
+    .await?
+    .ok_or_else(|| ApiError::not_found("service"))?;
+    let now = state.clock.now();
     let mut slots = Vec::new();
-    for (staff, schedule) in bookable_staff(&mut unit, ws.id).await? {
-        if query.staff_id.is_some_and(|id| id != staff.id) {
-            continue;
-        }
-        // Reservations of the days around the range: buffers can cross midnight.
-        let keys: Vec<CalendarKey> = (-1..=i64::from(days))
-            .map(|d| CalendarKey {
-                staff_id: staff.id,
-                date: query.date + Duration::days(d),
-            })
-            .collect();
-        let ids: Vec<String> = keys.iter().map(CalendarKey::stream_id).collect();
-        let days_loaded = unit.load_many::<CalendarAggregate>(&ids).await?;
-        let reservations: Vec<_> = days_loaded
-            .iter()
-            .flat_map(|c| c.reservations.values().copied())
-            .collect();
-        let d = &service.definition;
+    for staff in &inputs.staff {
         let found = free_slots(&SlotRequest {
-            schedule: &schedule,
-            reservations: &reservations,
-            duration: d.duration_minutes,
-            buffer_before: d.buffer_before_minutes,
-            buffer_after: d.buffer_after_minutes,
-            slot_step: ws.settings.slot_step_minutes,
-            minimum_notice: ws.settings.minimum_notice_minutes,
-            horizon_days: ws.settings.booking_horizon_days,
-            timezone: ws.timezone,
+            schedule: &staff.schedule,
+            reservations: &staff.reservations,
+            duration: inputs.duration,
+            buffer_before: inputs.buffer_before,
+            buffer_after: inputs.buffer_after,
+            slot_step: page.settings.slot_step_minutes,
+            minimum_notice: page.settings.minimum_notice_minutes,
+            horizon_days: page.settings.booking_horizon_days,
+            timezone: page.timezone,
             from: query.date,
             to,
-            now: state.clock.now(),
+            now,
         });
         slots.extend(found.into_iter().map(|s| PublicSlot {
             start: s.start,
             end: s.end,
-            staff_id: staff.id,
+            staff_id: staff.staff_id,
         }));
     }
     slots.sort_by_key(|s| (s.start, s.staff_id));

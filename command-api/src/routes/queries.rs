@@ -49,7 +49,8 @@ impl From<QueryError> for ApiError {
     }
 }
 
-fn scope(actor: &Actor) -> Scope {
+/// The caller's slice of the read models: the owner sees the workspace, staff their part.
+pub(crate) fn scope(actor: &Actor) -> Scope {
     if actor.is_owner() {
         Scope::owner(actor.workspace_id)
     } else {

@@ -12,12 +12,12 @@ use domain::service::{
 use uuid::Uuid;
 
 use crate::auth::Actor;
-use crate::command::read_owned;
 use crate::execute;
 use crate::http::{command_response, ApiError, ApiJson, ApiPath, ApiResult, IfMatch, RequestId};
 use crate::routes::onboarding::{
     check_inventory_items, load_workspace, service_definition, ServiceInput,
 };
+use crate::routes::queries::scope;
 use crate::routes::views::ServiceView;
 use crate::startup::AppState;
 
@@ -172,25 +172,23 @@ pub async fn archive_service(
     change_service(&state, &actor, &request_id, service_id, None, if_match).await
 }
 
-/// `GET /services/{id}` (read from the service's stream until the read models land).
+/// `GET /services/{id}` from the services catalogue (archived ones too: bookings name them),
+/// with its `ETag`: the service stream's version, which `If-Match` on `PUT` and `DELETE` checks.
 #[utoipa::path(get, path = "/api/v1/services/{id}", tag = "services",
     params(("id" = Uuid, Path, description = "service id")),
-    responses((status = 200, body = ServiceView), (status = 404, body = crate::openapi::ErrorBody)),
+    responses((status = 200, body = ServiceView, headers(("ETag" = String, description = "the service's version"))),
+              (status = 404, body = crate::openapi::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn get_service(
     State(state): State<AppState>,
     actor: Actor,
     ApiPath(service_id): ApiPath<Uuid>,
 ) -> ApiResult<Response> {
-    let found = read_owned::<ServiceAggregate, _>(
-        &state.store,
-        &service::stream_id(service_id),
-        actor.workspace_id,
-        "service",
-    )
-    .await?;
+    let found = projections::query::services::get(state.store.pool(), &scope(&actor), service_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("service"))?;
     Ok(crate::http::with_etag(
-        &ServiceView::of(&found.state),
-        found.version,
+        &ServiceView::from_read_model(&found)?,
+        u64::try_from(found.version).unwrap_or(0),
     ))
 }

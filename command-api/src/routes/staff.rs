@@ -16,11 +16,11 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::auth::Actor;
-use crate::command::fold;
 use crate::execute;
 use crate::http::{
     command_response, with_etag, ApiError, ApiJson, ApiPath, ApiResult, IfMatch, RequestId,
 };
+use crate::routes::queries::scope;
 use crate::startup::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -103,6 +103,39 @@ impl AvailabilityView {
                 })
                 .collect(),
         }
+    }
+}
+
+impl AvailabilityView {
+    /// From the staff read model, which holds the same weekly hours and exceptions as the
+    /// schedule stream (one exception entry per open range, like [`AvailabilityView::of`]).
+    fn from_read_model(found: &projections::query::staff::AvailabilityView) -> ApiResult<Self> {
+        Ok(Self {
+            staff_id: found.staff_id,
+            weekly: found
+                .weekly
+                .iter()
+                .map(|w| {
+                    Ok(WeeklyInput {
+                        weekday: u8::try_from(w.weekday).map_err(|_| {
+                            ApiError::internal(format!("read model holds weekday {}", w.weekday))
+                        })?,
+                        start: w.start.clone(),
+                        end: w.end.clone(),
+                    })
+                })
+                .collect::<ApiResult<_>>()?,
+            exceptions: found
+                .exceptions
+                .iter()
+                .map(|e| ExceptionInput {
+                    date: e.date,
+                    closed: e.closed.unwrap_or(false),
+                    start: e.start.clone(),
+                    end: e.end.clone(),
+                })
+                .collect(),
+        })
     }
 }
 
@@ -218,7 +251,9 @@ pub async fn set_availability(
     Ok(command_response(StatusCode::OK, &view, outcome.as_ref()))
 }
 
-/// `GET /staff/{id}/availability` (any member of the workspace).
+/// `GET /staff/{id}/availability` (any member of the workspace) from the staff read model,
+/// with its `ETag`: the schedule stream's version, which `If-Match` on `PUT` checks (no
+/// schedule yet is version 0: `If-Match: "0"` then guards setting the first hours).
 #[utoipa::path(get, path = "/api/v1/staff/{id}/availability", tag = "staff",
     params(("id" = Uuid, Path, description = "staff member (user) id")),
     responses((status = 200, body = AvailabilityView, headers(("ETag" = String, description = "the schedule's version"))),
@@ -229,24 +264,12 @@ pub async fn get_availability(
     actor: Actor,
     ApiPath(staff_id): ApiPath<Uuid>,
 ) -> ApiResult<Response> {
-    let staff = fold::<UserAggregate>(
-        state
-            .store
-            .read_stream(&user::stream_id(staff_id), 0)
-            .await?,
-    )?;
-    if staff.is_none_or(|u| u.workspace_id != actor.workspace_id) {
-        return Err(ApiError::not_found("staff member"));
-    }
-    let stream = state
-        .store
-        .read_stream(&schedule::stream_id(staff_id), 0)
-        .await?;
-    // No schedule yet is version 0: `If-Match: "0"` then guards setting the first hours.
-    let version = stream.last().map(|e| e.stream_version).unwrap_or(0);
-    let current = fold::<ScheduleAggregate>(stream)?;
+    let found =
+        projections::query::staff::availability(state.store.pool(), &scope(&actor), staff_id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("staff member"))?;
     Ok(with_etag(
-        &AvailabilityView::of(staff_id, &current),
-        version,
+        &AvailabilityView::from_read_model(&found)?,
+        u64::try_from(found.version).unwrap_or(0),
     ))
 }

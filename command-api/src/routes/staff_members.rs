@@ -11,14 +11,15 @@ use domain::reservation::{self, ReservationAggregate, ReservationKey, Reserve};
 use domain::user::{
     self, ChangePermissions, DeactivateUser, InviteStaff, User, UserAggregate, UserCommand,
 };
-use domain::values::{Email, Permissions, PersonName, Role};
+use domain::values::{Email, Permission, Permissions, PersonName, Role};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::auth::{password, Actor};
-use crate::command::{read_owned, SideWrite};
+use crate::command::SideWrite;
 use crate::execute;
 use crate::http::{command_response, ApiError, ApiJson, ApiPath, ApiResult, IfMatch, RequestId};
+use crate::routes::queries::scope;
 use crate::startup::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -70,6 +71,41 @@ impl StaffView {
             permissions: user.effective_permissions(),
             active: user.active,
         }
+    }
+
+    /// From the staff read model, which keeps every user's effective permissions (an
+    /// owner's are all of them) and null for erased names and emails.
+    pub fn from_read_model(staff: &projections::query::staff::StaffView) -> ApiResult<Self> {
+        let role = match staff.role.as_str() {
+            "owner" => Role::Owner,
+            "staff" => Role::Staff,
+            other => {
+                return Err(ApiError::internal(format!(
+                    "read model holds role {other:?} for user {}",
+                    staff.id
+                )))
+            }
+        };
+        let p = staff.permissions;
+        let permissions = [
+            (p.bookings, Permission::Bookings),
+            (p.inbox, Permission::Inbox),
+            (p.contacts, Permission::Contacts),
+            (p.inventory, Permission::Inventory),
+            (p.forms, Permission::Forms),
+        ]
+        .into_iter()
+        .filter_map(|(granted, permission)| granted.then_some(permission))
+        .collect();
+        let erased = || "erased".to_string();
+        Ok(Self {
+            id: staff.id,
+            name: staff.name.clone().unwrap_or_else(erased),
+            email: staff.email.clone().unwrap_or_else(erased),
+            role,
+            permissions,
+            active: staff.is_active,
+        })
     }
 }
 
@@ -255,29 +291,24 @@ pub async fn deactivate(
     .await
 }
 
-/// `GET /staff/{id}` (read from the user's stream until the read models land).
+/// `GET /staff/{id}` from the staff read model (deactivated staff: to the owner only), with
+/// its `ETag`: the user stream's version, which `If-Match` on the staff commands checks.
 #[utoipa::path(get, path = "/api/v1/staff/{id}", tag = "staff",
     params(("id" = Uuid, Path, description = "staff member id")),
-    responses((status = 200, body = StaffView), (status = 404, body = crate::openapi::ErrorBody)),
+    responses((status = 200, body = StaffView, headers(("ETag" = String, description = "the staff member's version"))),
+              (status = 404, body = crate::openapi::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn get_staff(
     State(state): State<AppState>,
     actor: Actor,
     ApiPath(staff_id): ApiPath<Uuid>,
 ) -> ApiResult<Response> {
-    let found = read_owned::<UserAggregate, _>(
-        &state.store,
-        &user::stream_id(staff_id),
-        actor.workspace_id,
-        "staff member",
-    )
-    .await?;
-    // Deactivated staff are shown to the owner only.
-    if !found.state.active && !actor.is_owner() {
-        return Err(ApiError::not_found("staff member"));
-    }
+    let found = projections::query::staff::get(state.store.pool(), &scope(&actor), staff_id)
+        .await?
+        .filter(|s| s.is_active || actor.is_owner())
+        .ok_or_else(|| ApiError::not_found("staff member"))?;
     Ok(crate::http::with_etag(
-        &StaffView::of(&found.state),
-        found.version,
+        &StaffView::from_read_model(&found)?,
+        u64::try_from(found.version).unwrap_or(0),
     ))
 }

@@ -1,11 +1,26 @@
-//! Response bodies built from aggregate state, for command responses (queries are served
-//! from the read models).
+//! Response bodies of commands, built from aggregate state, and of the single-resource
+//! queries, built from the read models' rows: one shape for both, so a `GET` answers what the
+//! command that changed the resource answered.
 
 use domain::inventory::{InventoryItem, LowStock};
 use domain::service::Service;
 use domain::workspace::{Workspace, WorkspaceStatus};
+use projections::query;
 use serde::Serialize;
 use uuid::Uuid;
+
+use crate::http::{ApiError, ApiResult};
+
+/// A count kept as `bigint`/`integer` in a read model, as the unsigned value it was
+/// recorded as (a negative one would be a broken read model: a 500, logged).
+pub(crate) fn unsigned<T: TryInto<u32> + Copy + std::fmt::Display>(
+    field: &str,
+    value: T,
+) -> ApiResult<u32> {
+    value
+        .try_into()
+        .map_err(|_| ApiError::internal(format!("read model holds {field} = {value}")))
+}
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct WorkspaceView {
@@ -51,6 +66,19 @@ impl InventoryItemView {
             low_stock: !matches!(item.low_stock, LowStock::Above),
         }
     }
+
+    /// From the inventory read model (`low_stock` is `quantity <= threshold` there, the
+    /// invariant the domain's crossings keep).
+    pub fn from_read_model(item: &query::inventory::InventoryItemView) -> ApiResult<Self> {
+        Ok(Self {
+            id: item.id,
+            name: item.name.clone(),
+            unit: item.unit.clone(),
+            quantity: unsigned("quantity", item.quantity)?,
+            threshold: unsigned("threshold", item.threshold)?,
+            low_stock: item.low_stock,
+        })
+    }
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -93,5 +121,30 @@ impl ServiceView {
                 .collect(),
             archived: service.archived,
         }
+    }
+
+    /// From the services catalogue read model.
+    pub fn from_read_model(service: &query::services::ServiceView) -> ApiResult<Self> {
+        Ok(Self {
+            id: service.id,
+            name: service.name.clone(),
+            duration_minutes: unsigned("duration_minutes", service.duration_minutes)?,
+            price_cents: service.price_cents,
+            currency: service.currency.clone(),
+            buffer_before_minutes: unsigned(
+                "buffer_before_minutes",
+                service.buffer_before_minutes,
+            )?,
+            buffer_after_minutes: unsigned("buffer_after_minutes", service.buffer_after_minutes)?,
+            inventory: service
+                .inventory
+                .iter()
+                .map(|n| ServiceNeedView {
+                    item_id: n.item_id,
+                    quantity: n.quantity,
+                })
+                .collect(),
+            archived: service.archived,
+        })
     }
 }

@@ -131,6 +131,32 @@ impl TestApp {
         request.send().await.expect("request sent")
     }
 
+    /// A GET answered only once the read models have applied `position` (a command's
+    /// `X-CareOps-Position`): how a client reads its own writes, since queries are served
+    /// from the read models, which follow the event store asynchronously.
+    pub async fn get_after(&self, path: &str, token: Option<&str>, position: &str) -> Response {
+        let mut request = self
+            .client
+            .get(self.url(path))
+            .header("x-careops-min-position", position);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.expect("request sent")
+    }
+
+    /// The position of the last event appended: for reading after setup steps whose
+    /// responses are not at hand (nothing else appends in these tests meanwhile).
+    pub async fn head_position(&self) -> String {
+        let (tx, position): (i64, i64) = sqlx::query_as(
+            "select (tx::text)::bigint, position from events order by tx desc, position desc limit 1",
+        )
+        .fetch_one(&self.pool)
+        .await
+        .expect("an event was appended");
+        format!("{tx}-{position}")
+    }
+
     pub async fn onboard(&self, name: &str, email: &str) -> Owner {
         let password = "correct horse battery".to_string();
         let response = self
@@ -205,6 +231,17 @@ impl TestApp {
             .await
             .unwrap()
     }
+}
+
+/// The `X-CareOps-Position` of a command's response, for [`TestApp::get_after`].
+pub fn position(response: &Response) -> String {
+    response
+        .headers()
+        .get("x-careops-position")
+        .unwrap_or_else(|| panic!("{} answered no X-CareOps-Position", response.url()))
+        .to_str()
+        .expect("an ASCII position")
+        .to_string()
 }
 
 /// Asserts the contract's error format and returns the body.

@@ -1,7 +1,10 @@
-//! The bookings calendar: one row per booking with its current status and times.
+//! The bookings calendar: one row per booking with its current status and times, and what
+//! it holds in its staff member's calendar (buffers as booked, the local dates of its
+//! calendar streams), from which the public availability is computed.
 
 use domain::booking::{BookingEvent, BookingSource};
 use domain::contact::ContactEvent;
+use domain::values::Minutes;
 use event_store::RecordedEvent;
 use sqlx::PgConnection;
 
@@ -26,6 +29,9 @@ pub(crate) async fn apply(
             status,
             source,
             notes,
+            buffer_before_minutes,
+            buffer_after_minutes,
+            calendar_dates,
             ..
         } => {
             let source = match source {
@@ -35,8 +41,10 @@ pub(crate) async fn apply(
             sqlx::query(&format!(
                 "insert into {s}.bookings (workspace_id, id, status, service_id, staff_id,
                     contact_id, start_at, end_at, price_cents, currency, notes, source,
-                    created_at, updated_at, version)
-                 values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14)"
+                    created_at, updated_at, version, buffer_before_minutes,
+                    buffer_after_minutes, calendar_dates)
+                 values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14, $15,
+                    $16, $17)"
             ))
             .bind(workspace_id)
             .bind(booking_id)
@@ -52,6 +60,9 @@ pub(crate) async fn apply(
             .bind(source)
             .bind(e.recorded_at)
             .bind(version(e))
+            .bind(minutes(*buffer_before_minutes))
+            .bind(minutes(*buffer_after_minutes))
+            .bind(calendar_dates)
             .execute(conn)
             .await?;
         }
@@ -72,11 +83,12 @@ pub(crate) async fn apply(
             new_start,
             new_end,
             new_staff_id,
+            calendar_dates,
             ..
         } => {
             sqlx::query(&format!(
                 "update {s}.bookings set start_at = $2, end_at = $3, staff_id = $4,
-                    updated_at = $5, version = $6
+                    updated_at = $5, version = $6, calendar_dates = $7
                  where id = $1"
             ))
             .bind(booking_id)
@@ -85,6 +97,7 @@ pub(crate) async fn apply(
             .bind(new_staff_id)
             .bind(e.recorded_at)
             .bind(version(e))
+            .bind(calendar_dates)
             .execute(conn)
             .await?;
         }
@@ -101,6 +114,11 @@ pub(crate) async fn apply(
         }
     }
     Ok(())
+}
+
+/// A buffer's length as stored (buffers are at most a few hours).
+fn minutes(m: Minutes) -> i32 {
+    i32::try_from(m.get()).unwrap_or(i32::MAX)
 }
 
 async fn set_status(
