@@ -3,7 +3,8 @@
 use clap::{Parser, Subcommand};
 use notifier::NotifierArgs;
 use service_runtime::secrets::SecretKeyArgs;
-use service_runtime::{shutdown, telemetry, ConnectionArgs};
+use service_runtime::shutdown::{self, ShutdownArgs};
+use service_runtime::{telemetry, ConnectionArgs};
 
 #[derive(Parser)]
 #[command(
@@ -24,6 +25,8 @@ struct RunArgs {
     secret_key: SecretKeyArgs,
     #[command(flatten)]
     notifier: NotifierArgs,
+    #[command(flatten)]
+    shutdown: ShutdownArgs,
     /// JetStream stream the relay publishes to.
     #[arg(long, env = "CAREOPS_NATS_STREAM", default_value = "CAREOPS_EVENTS")]
     nats_stream: String,
@@ -56,12 +59,13 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Run(args) => {
             let secrets = args.secret_key.secret_box(&args.connections.data_dir)?;
-            let config = args.notifier.config(
+            let mut config = args.notifier.config(
                 &args.connections.data_dir,
                 secrets,
                 &args.nats_stream,
                 &args.nats_subject_prefix,
             )?;
+            config.shutdown_timeout = args.shutdown.timeout();
             let connections = args.connections.open().await?;
             let stop = shutdown::on_signal();
             notifier::run(config, connections.pool, connections.nats, stop).await?;

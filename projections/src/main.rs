@@ -5,7 +5,8 @@ use clap::{Parser, Subcommand};
 use event_store::EventStore;
 use projections::rebuild::{ProgressMode, RebuildOptions};
 use projections::{ProjectionName, RunConfig};
-use service_runtime::{shutdown, telemetry, ConnectionArgs};
+use service_runtime::shutdown::{self, ShutdownArgs};
+use service_runtime::{telemetry, ConnectionArgs};
 
 #[derive(Parser)]
 #[command(
@@ -30,6 +31,8 @@ enum Command {
         /// Events applied per transaction.
         #[arg(long, env = "CAREOPS_PROJECTION_BATCH", default_value_t = 1000)]
         batch_size: i64,
+        #[command(flatten)]
+        shutdown: ShutdownArgs,
     },
     /// Replay the feed into fresh tables and swap them in (all projections, or NAME).
     Rebuild {
@@ -59,11 +62,13 @@ async fn main() -> anyhow::Result<()> {
         Command::Run {
             connection,
             batch_size,
+            shutdown: shutdown_args,
         } => {
             let pool = connection.open_database().await?;
             let stop = shutdown::on_signal();
             let config = RunConfig {
                 batch_size,
+                shutdown_timeout: shutdown_args.timeout(),
                 ..RunConfig::default()
             };
             projections::run(EventStore::new(pool), config, stop).await?;

@@ -18,6 +18,7 @@ mod report;
 use std::time::Duration;
 
 use event_store::{EventStore, FeedPosition};
+use service_runtime::shutdown::{join_until, Deadline, NamedTask};
 use sqlx::PgConnection;
 use tokio_util::sync::CancellationToken;
 
@@ -40,6 +41,9 @@ pub struct RunConfig {
     /// The first wait after a failure (doubles up to `max_backoff`).
     pub min_backoff: Duration,
     pub max_backoff: Duration,
+    /// How long [`run`] may take to stop after `stop` (a batch in hand commits with its
+    /// checkpoint; one that hangs past this is abandoned and applied again after a restart).
+    pub shutdown_timeout: Duration,
 }
 
 impl Default for RunConfig {
@@ -51,25 +55,34 @@ impl Default for RunConfig {
             claim_interval: Duration::from_secs(2),
             min_backoff: Duration::from_millis(200),
             max_backoff: Duration::from_secs(30),
+            shutdown_timeout: service_runtime::shutdown::DEFAULT_SHUTDOWN_TIMEOUT,
         }
     }
 }
 
 /// Runs every configured projection until `stop` is cancelled; a projection that fails
-/// keeps retrying (it never skips an event), so this only returns on `stop`.
+/// keeps retrying (it never skips an event), so this only returns on `stop` (or when a
+/// runner panics, which stops the others). After `stop`, the runners get
+/// `config.shutdown_timeout` to commit what they hold; a clean stop is `Ok`, and the error
+/// otherwise names the projections abandoned (their checkpoints hold the last committed
+/// batch, so nothing is lost).
 pub async fn run(
     store: EventStore,
     config: RunConfig,
     stop: CancellationToken,
 ) -> anyhow::Result<()> {
-    let mut tasks = tokio::task::JoinSet::new();
-    for name in config.projections.clone() {
-        tasks.spawn(run_one(store.clone(), name, config.clone(), stop.clone()));
-    }
-    while let Some(result) = tasks.join_next().await {
-        result?;
-    }
-    Ok(())
+    let deadline = Deadline::new(stop.clone(), config.shutdown_timeout);
+    let runners = config
+        .projections
+        .iter()
+        .map(|name| {
+            let runner = run_one(store.clone(), *name, config.clone(), stop.clone());
+            NamedTask::spawn(name.as_str(), runner)
+        })
+        .collect();
+    join_until(&deadline, &stop, runners)
+        .await
+        .into_result(deadline.grace())
 }
 
 async fn run_one(
