@@ -327,6 +327,10 @@ def check_compose():
         careops = isinstance(build, dict) and build.get("dockerfile", "").endswith("deploy/Dockerfile")
         if careops:
             check_command(where, svc.get("command"))
+            if str(svc.get("restart", "unless-stopped")) != "no" and \
+                    (svc.get("healthcheck") or {}).get("disable"):
+                fail(f"{where}: a long-running CareOps process with its health check disabled "
+                     "(every one serves /ready: the API, or its health listener)")
             env = svc.get("environment") or {}
             names = env.keys() if isinstance(env, dict) else [e.split("=", 1)[0] for e in env]
             check_env_names(where, names)
@@ -660,13 +664,16 @@ def check_kubernetes():
             for kind, probe in probes.items():
                 if probe and "httpGet" in probe and probe["httpGet"].get("port") not in ports:
                     fail(f"{cwhere}: {kind} port {probe['httpGet'].get('port')} is not a container port")
-            if container.get("ports"):  # serves HTTP: the API's probes
+            if obj["kind"] == "Deployment":  # long-running: the API or a health listener
                 ready = (probes["readinessProbe"] or {}).get("httpGet", {}).get("path")
                 alive = (probes["livenessProbe"] or {}).get("httpGet", {}).get("path")
                 if ready != "/ready" or alive != "/health":
                     fail(f"{cwhere}: expected readiness /ready and liveness /health, got {ready} and {alive}")
                 else:
                     ok(f"{cwhere}: readiness /ready, liveness /health")
+                command = (container.get("command") or [None])[0]
+                if command in ("projections", "notifier") and "CAREOPS_HEALTH_PORT" not in names:
+                    fail(f"{cwhere}: probes a health listener, but CAREOPS_HEALTH_PORT is not set")
             if not (container.get("resources") or {}).get("requests"):
                 fail(f"{cwhere}: no resource requests")
             csec = container.get("securityContext") or {}

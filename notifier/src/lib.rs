@@ -61,6 +61,8 @@
 //!   nothing new, releases claimed rows it has not started and finishes the deliveries in
 //!   progress, within `shutdown_timeout`; a delivery that hangs past it is abandoned (its
 //!   claim expires and another replica or the next start sends it).
+//! - **Probes** ([`health`]): `notifier run` can serve `/health` and `/ready` (PostgreSQL,
+//!   NATS and the durable consumer) on `CAREOPS_HEALTH_PORT`.
 //!
 //! Entry points: [`run`] (the `notifier run` process and the all-in-one process), and
 //! [`config::NotifierArgs`] to read the configuration from flags and the environment.
@@ -72,6 +74,7 @@ pub mod compose;
 pub mod config;
 pub mod consumer;
 pub mod dispatch;
+pub mod health;
 pub mod ids;
 pub mod load;
 pub mod message;
