@@ -3,6 +3,7 @@
 
 use std::future::IntoFuture;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use anyhow::Context;
 use axum::extract::DefaultBodyLimit;
@@ -137,6 +138,8 @@ impl Application {
                 &self.config.nats_stream,
                 &self.config.nats_subject_prefix,
             )?;
+            // One time for commands and timers (tests move it).
+            config.clock = Arc::new(self.state.clock.clone());
             config.shutdown_timeout = deadline.grace();
             tracing::info!(outbox = %config.outbox_dir.display(), "running the notifier in this process");
             tasks.push(NamedTask::spawn_fallible(
