@@ -26,7 +26,11 @@
 # the optional tools missing are reported as skipped checks. kubeconform and helm are not
 # used (no offline install).
 #
-# Exit code: 0 when every check passes, 1 otherwise.
+# It reaches no network but PyPI (for those installs), and only when a package is missing.
+#
+# Exit code: 0 when every check passes, 1 when one fails, 3 when it cannot run at all (no
+# python3, or PyYAML neither importable nor installable): deploy/test.sh reports that as
+# skipped rather than failed.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
@@ -35,14 +39,15 @@ venv=${CAREOPS_VALIDATE_VENV:-$root/.data/validate-venv}
 k8s_version=${CAREOPS_VALIDATE_K8S_VERSION:-1.30.0} # oldest Kubernetes the manifests target
 
 log() { printf 'validate: %s\n' "$*" >&2; }
-die() {
-  printf 'validate: error: %s\n' "$*" >&2
-  exit 1
+# A prerequisite is missing: nothing was checked (exit 3, see the header).
+cannot_run() {
+  printf 'validate: cannot run: %s\n' "$*" >&2
+  exit 3
 }
 
 # --- Python and its packages ----------------------------------------------------------------
 
-command -v python3 >/dev/null 2>&1 || die "python3 not found (apt-get install python3 python3-venv)"
+command -v python3 >/dev/null 2>&1 || cannot_run "python3 not found (apt-get install python3 python3-venv)"
 
 pip_install() { # PYTHON PACKAGE...
   local python=$1
@@ -63,10 +68,10 @@ if [[ -z $python ]]; then
   python=python3
   if ! "$python" -c 'import yaml' 2>/dev/null; then
     log "installing PyYAML for the current user (pip install --user)"
-    pip_install "$python" --user 'pyyaml>=6' || die "PyYAML is missing and could not be installed"
+    pip_install "$python" --user 'pyyaml>=6' || cannot_run "PyYAML is missing and could not be installed (apt-get install python3-yaml)"
   fi
 fi
-"$python" -c 'import yaml' 2>/dev/null || die "PyYAML is not importable by $python"
+"$python" -c 'import yaml' 2>/dev/null || cannot_run "PyYAML is not importable by $python"
 
 # Optional schema validators, only into our own virtualenv.
 if [[ $python == "$venv/bin/python" ]]; then
