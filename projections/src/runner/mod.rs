@@ -93,6 +93,10 @@ async fn run_one(
 ) {
     let mut backoff = config.min_backoff;
     let mut standby_reported = false;
+    // A projection that failed stays reported as failing (with its error) through its
+    // retries, until it applies a batch again: a retry's fresh claim is no recovery, and
+    // `GET /admin/projections` must not show a stuck projection as running between tries.
+    let mut failing = false;
     while !stop.is_cancelled() {
         let claim = match Claim::try_take(store.pool(), &name.checkpoint()).await {
             Ok(Some(claim)) => claim,
@@ -112,9 +116,21 @@ async fn run_one(
             }
         };
         standby_reported = false;
-        report(store.pool(), name, "running", None).await;
+        if !failing {
+            report(store.pool(), name, "running", None).await;
+        }
         let mut claim = claim;
-        match follow(&store, claim.conn(), name, &config, &stop, &mut backoff).await {
+        let followed = follow(
+            &store,
+            claim.conn(),
+            name,
+            &config,
+            &stop,
+            &mut backoff,
+            &mut failing,
+        )
+        .await;
+        match followed {
             Ok(()) => {
                 claim.release().await;
                 report(store.pool(), name, "stopped", None).await;
@@ -124,6 +140,7 @@ async fn run_one(
                 tracing::error!(projection = %name, error = %message, "projection stopped on an error; retrying");
                 claim.release().await;
                 report(store.pool(), name, "failing", Some(&message)).await;
+                failing = true;
                 sleep_or_stop(backoff, &stop).await;
                 backoff = (backoff * 2).min(config.max_backoff);
             }
@@ -138,7 +155,8 @@ async fn sleep_or_stop(wait: Duration, stop: &CancellationToken) {
     }
 }
 
-/// Follows the feed from the saved checkpoint until `stop`, applying batches.
+/// Follows the feed from the saved checkpoint until `stop`, applying batches. `failing`
+/// says the last try failed: the first batch applied reports the projection running again.
 async fn follow(
     store: &EventStore,
     conn: &mut PgConnection,
@@ -146,6 +164,7 @@ async fn follow(
     config: &RunConfig,
     stop: &CancellationToken,
     backoff: &mut Duration,
+    failing: &mut bool,
 ) -> anyhow::Result<()> {
     let checkpoint = name.checkpoint();
     let schema = name.schema();
@@ -163,6 +182,11 @@ async fn follow(
             Outcome::Applied(at) => {
                 applied = at;
                 *backoff = config.min_backoff;
+                if *failing {
+                    tracing::info!(projection = %name, "projection recovered");
+                    report(store.pool(), name, "running", None).await;
+                    *failing = false;
+                }
             }
             Outcome::Moved(at) => {
                 // A rebuild swapped in new tables and moved the checkpoint.
