@@ -26,7 +26,11 @@
 # the optional tools missing are reported as skipped checks. kubeconform and helm are not
 # used (no offline install).
 #
-# Exit code: 0 when every check passes, 1 otherwise.
+# It reaches no network but PyPI (for those installs), and only when a package is missing.
+#
+# Exit code: 0 when every check passes, 1 when one fails, 3 when it cannot run at all (no
+# python3, or PyYAML neither importable nor installable): deploy/test.sh reports that as
+# skipped rather than failed.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
@@ -35,14 +39,15 @@ venv=${CAREOPS_VALIDATE_VENV:-$root/.data/validate-venv}
 k8s_version=${CAREOPS_VALIDATE_K8S_VERSION:-1.30.0} # oldest Kubernetes the manifests target
 
 log() { printf 'validate: %s\n' "$*" >&2; }
-die() {
-  printf 'validate: error: %s\n' "$*" >&2
-  exit 1
+# A prerequisite is missing: nothing was checked (exit 3, see the header).
+cannot_run() {
+  printf 'validate: cannot run: %s\n' "$*" >&2
+  exit 3
 }
 
 # --- Python and its packages ----------------------------------------------------------------
 
-command -v python3 >/dev/null 2>&1 || die "python3 not found (apt-get install python3 python3-venv)"
+command -v python3 >/dev/null 2>&1 || cannot_run "python3 not found (apt-get install python3 python3-venv)"
 
 pip_install() { # PYTHON PACKAGE...
   local python=$1
@@ -63,10 +68,10 @@ if [[ -z $python ]]; then
   python=python3
   if ! "$python" -c 'import yaml' 2>/dev/null; then
     log "installing PyYAML for the current user (pip install --user)"
-    pip_install "$python" --user 'pyyaml>=6' || die "PyYAML is missing and could not be installed"
+    pip_install "$python" --user 'pyyaml>=6' || cannot_run "PyYAML is missing and could not be installed (apt-get install python3-yaml)"
   fi
 fi
-"$python" -c 'import yaml' 2>/dev/null || die "PyYAML is not importable by $python"
+"$python" -c 'import yaml' 2>/dev/null || cannot_run "PyYAML is not importable by $python"
 
 # Optional schema validators, only into our own virtualenv.
 if [[ $python == "$venv/bin/python" ]]; then
@@ -327,6 +332,10 @@ def check_compose():
         careops = isinstance(build, dict) and build.get("dockerfile", "").endswith("deploy/Dockerfile")
         if careops:
             check_command(where, svc.get("command"))
+            if str(svc.get("restart", "unless-stopped")) != "no" and \
+                    (svc.get("healthcheck") or {}).get("disable"):
+                fail(f"{where}: a long-running CareOps process with its health check disabled "
+                     "(every one serves /ready: the API, or its health listener)")
             env = svc.get("environment") or {}
             names = env.keys() if isinstance(env, dict) else [e.split("=", 1)[0] for e in env]
             check_env_names(where, names)
@@ -660,13 +669,16 @@ def check_kubernetes():
             for kind, probe in probes.items():
                 if probe and "httpGet" in probe and probe["httpGet"].get("port") not in ports:
                     fail(f"{cwhere}: {kind} port {probe['httpGet'].get('port')} is not a container port")
-            if container.get("ports"):  # serves HTTP: the API's probes
+            if obj["kind"] == "Deployment":  # long-running: the API or a health listener
                 ready = (probes["readinessProbe"] or {}).get("httpGet", {}).get("path")
                 alive = (probes["livenessProbe"] or {}).get("httpGet", {}).get("path")
                 if ready != "/ready" or alive != "/health":
                     fail(f"{cwhere}: expected readiness /ready and liveness /health, got {ready} and {alive}")
                 else:
                     ok(f"{cwhere}: readiness /ready, liveness /health")
+                command = (container.get("command") or [None])[0]
+                if command in ("projections", "notifier") and "CAREOPS_HEALTH_PORT" not in names:
+                    fail(f"{cwhere}: probes a health listener, but CAREOPS_HEALTH_PORT is not set")
             if not (container.get("resources") or {}).get("requests"):
                 fail(f"{cwhere}: no resource requests")
             csec = container.get("securityContext") or {}

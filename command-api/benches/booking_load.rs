@@ -190,6 +190,7 @@ async fn main() -> anyhow::Result<()> {
         demo: false,
         run_notifier: false,
         notifier: default_notifier_args(),
+        shutdown: service_runtime::shutdown::ShutdownArgs::default(),
         nats_stream: stream_name.clone(),
         nats_subject_prefix: format!("loadbench_{run}.events"),
     };

@@ -1,5 +1,9 @@
 //! The time commands decide with. Real time in production; tests move it forward to reach
 //! a visit's start or a cancellation window without waiting.
+//!
+//! The all-in-one process gives the same clock to the notifier it runs, so commands and
+//! timers agree on what time it is: a test that moves it past a visit's end sees the
+//! follow-up that is due then.
 
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
@@ -21,5 +25,11 @@ impl Clock {
     pub fn advance(&self, by: Duration) {
         self.offset_seconds
             .fetch_add(by.num_seconds(), Ordering::Relaxed);
+    }
+}
+
+impl notifier::clock::Clock for Clock {
+    fn now(&self) -> DateTime<Utc> {
+        Clock::now(self)
     }
 }

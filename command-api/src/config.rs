@@ -4,6 +4,7 @@ use std::path::Path;
 
 use anyhow::Context;
 use service_runtime::secrets::SecretKeyArgs;
+use service_runtime::shutdown::ShutdownArgs;
 use service_runtime::ConnectionArgs;
 
 use crate::http::rate_limit::RateLimitConfig;
@@ -55,6 +56,10 @@ pub struct ServeConfig {
     /// listens, unless it exists, and print the owner's login.
     #[arg(long, env = "CAREOPS_DEMO", default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
     pub demo: bool,
+    /// How long the process may take to stop after SIGTERM/Ctrl-C: the HTTP drain and the
+    /// relay, projections and notifier tasks share this one deadline.
+    #[command(flatten)]
+    pub shutdown: ShutdownArgs,
     /// JetStream stream the relay publishes to.
     #[arg(long, env = "CAREOPS_NATS_STREAM", default_value = "CAREOPS_EVENTS")]
     pub nats_stream: String,

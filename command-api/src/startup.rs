@@ -3,13 +3,14 @@
 
 use std::future::IntoFuture;
 use std::net::SocketAddr;
-use std::time::Duration;
+use std::sync::Arc;
 
 use anyhow::Context;
 use axum::extract::DefaultBodyLimit;
 use axum::http::HeaderName;
 use axum::Router;
 use service_runtime::secrets::SecretBox;
+use service_runtime::shutdown::{join_until, Deadline, NamedTask};
 use service_runtime::Connections;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -104,47 +105,56 @@ impl Application {
         self.local_addr().port()
     }
 
-    /// Serves until `stop` is cancelled, then finishes in-flight requests (for at most 30 s)
-    /// and stops the relay.
+    /// Serves until `stop` is cancelled, then finishes in-flight requests and stops the
+    /// relay, the projections and the notifier, all within one deadline
+    /// (`CAREOPS_SHUTDOWN_TIMEOUT_SECONDS` from `stop`). What is still running then is
+    /// aborted and named in the log and in the returned error, as is a part that stopped
+    /// with an error; a clean stop is `Ok`.
     pub async fn run_until_stopped(self, stop: CancellationToken) -> anyhow::Result<()> {
-        let relay = self.config.relay.then(|| {
-            tokio::spawn(event_store::relay::run(
-                self.state.store.clone(),
-                self.state.nats.clone(),
-                self.config.relay_config(),
-                stop.clone(),
-            ))
-        });
-        let projections = self.config.run_projections.then(|| {
-            let store = self.state.store.clone();
-            let stop = stop.clone();
-            tokio::spawn(async move {
-                if let Err(error) =
-                    projections::run(store, projections::RunConfig::default(), stop).await
-                {
-                    tracing::error!(%error, "projections stopped");
-                }
-            })
-        });
-        let notifier = if self.config.run_notifier {
-            let config = self.config.notifier.config(
+        let deadline = Deadline::new(stop.clone(), self.config.shutdown.timeout());
+        let mut tasks = Vec::new();
+        if self.config.relay {
+            tasks.push(NamedTask::spawn(
+                "relay",
+                event_store::relay::run(
+                    self.state.store.clone(),
+                    self.state.nats.clone(),
+                    self.config.relay_config(),
+                    stop.clone(),
+                ),
+            ));
+        }
+        if self.config.run_projections {
+            let config = projections::RunConfig {
+                shutdown_timeout: deadline.grace(),
+                ..projections::RunConfig::default()
+            };
+            tasks.push(NamedTask::spawn_fallible(
+                "projections",
+                projections::run(self.state.store.clone(), config, stop.clone()),
+            ));
+        }
+        if self.config.run_notifier {
+            let mut config = self.config.notifier.config(
                 &self.config.connections.data_dir,
                 self.state.secrets.clone(),
                 &self.config.nats_stream,
                 &self.config.nats_subject_prefix,
             )?;
+            // One time for commands and timers (tests move it).
+            config.clock = Arc::new(self.state.clock.clone());
+            config.shutdown_timeout = deadline.grace();
             tracing::info!(outbox = %config.outbox_dir.display(), "running the notifier in this process");
-            let pool = self.state.store.pool().clone();
-            let nats = self.state.nats.clone();
-            let stop = stop.clone();
-            Some(tokio::spawn(async move {
-                if let Err(error) = notifier::run(config, pool, nats, stop).await {
-                    tracing::error!(%error, "notifier stopped");
-                }
-            }))
-        } else {
-            None
-        };
+            tasks.push(NamedTask::spawn_fallible(
+                "notifier",
+                notifier::run(
+                    config,
+                    self.state.store.pool().clone(),
+                    self.state.nats.clone(),
+                    stop.clone(),
+                ),
+            ));
+        }
         let demo = self.config.demo.then(|| {
             let base = format!("http://127.0.0.1:{}", self.port());
             let data_dir = self.config.connections.data_dir.clone();
@@ -171,25 +181,26 @@ impl Application {
         )
         .with_graceful_shutdown(async move { shutdown.cancelled().await });
         let mut server = std::pin::pin!(server.into_future());
-        tokio::select! {
-            result = &mut server => result.context("HTTP server failed")?,
-            _ = async { stop.cancelled().await; tokio::time::sleep(Duration::from_secs(30)).await } => {
-                tracing::warn!("in-flight requests did not finish within 30 s; stopping anyway");
+        let served = tokio::select! {
+            result = &mut server => Some(result),
+            _ = deadline.passed() => {
+                tracing::warn!(
+                    grace_seconds = deadline.grace().as_secs(),
+                    "shutdown deadline passed; abandoning the in-flight HTTP requests"
+                );
+                None
             }
-        }
+        };
+        // A failed server, too, stops the rest (and is reported once they stopped).
         stop.cancel();
         if let Some(demo) = demo {
             demo.abort();
         }
-        if let Some(relay) = relay {
-            relay.await.ok();
+        let mut stopped = join_until(&deadline, &stop, tasks).await;
+        match served {
+            Some(result) => result.context("HTTP server failed")?,
+            None => stopped.abandoned.insert(0, "in-flight HTTP requests"),
         }
-        if let Some(projections) = projections {
-            projections.await.ok();
-        }
-        if let Some(notifier) = notifier {
-            notifier.await.ok();
-        }
-        Ok(())
+        stopped.into_result(deadline.grace())
     }
 }

@@ -2,22 +2,31 @@
 //! candidate, neither running projections or the notifier), a `projections run` process and
 //! two `notifier run` processes, against one PostgreSQL database and one NATS server.
 //!
-//! Bookings go through both APIs; every read model answers for all of them; every
-//! confirmation is recorded and delivered once; exactly one relay holds the lead, and when
-//! its process is killed (SIGKILL: no goodbye) the other takes over within seconds and
-//! publishes what was appended meanwhile.
+//! Bookings go through both APIs; the read models (bookings, dashboard stats, contacts,
+//! inventory levels, alerts) answer what the commands did; every notification is recorded
+//! once and delivered once, counted at a local SMTP sink (the notifiers' email provider:
+//! unlike files named by notification id, a second delivery there is a second message);
+//! exactly one relay holds the lead, and when its process is killed (SIGKILL: no goodbye)
+//! the other takes over within seconds and publishes what was appended meanwhile. The
+//! projections and notifier processes serve their health listeners, which the test waits on.
 //!
 //! The sibling binaries (`projections`, `notifier`) are those `cargo test --workspace` builds
 //! next to this package's `command-api`.
 
+#[path = "../../notifier/tests/support/smtp_sink.rs"]
+mod smtp_sink;
 mod support;
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use chrono::{DateTime, Timelike, Utc};
+use chrono_tz::Europe::London;
 use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
+use smtp_sink::SmtpSink;
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -131,6 +140,7 @@ impl Cluster {
     }
 }
 
+/// Waits until `base/ready` answers 200 (an API, or a health listener).
 async fn wait_ready(client: &Client, base: &str, process: &mut Process) {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
@@ -175,6 +185,57 @@ where
     }
 }
 
+/// A header of a raw message (`X-CareOps-Kind: booking_confirmation`).
+fn header<'a>(raw: &'a str, name: &str) -> Option<&'a str> {
+    raw.lines()
+        .take_while(|line| !line.is_empty() && *line != "\r")
+        .find_map(|line| {
+            let (key, value) = line.split_once(':')?;
+            key.eq_ignore_ascii_case(name).then(|| value.trim())
+        })
+}
+
+/// What the SMTP sink received: (kind, recipient) → notification ids, one per message.
+fn received(sink: &SmtpSink) -> HashMap<(String, String), Vec<String>> {
+    let mut by_kind = HashMap::<(String, String), Vec<String>>::new();
+    for raw in sink.received() {
+        let raw = String::from_utf8_lossy(&raw).to_string();
+        let field = |name| header(&raw, name).unwrap_or_default().to_string();
+        let to = field("To");
+        let to = to
+            .rsplit_once('<')
+            .map(|(_, a)| a.trim_end_matches('>').to_string())
+            .unwrap_or(to);
+        by_kind
+            .entry((field("X-CareOps-Kind"), to))
+            .or_default()
+            .push(field("X-CareOps-Notification-Id"));
+    }
+    by_kind
+}
+
+/// A start within the next 24 hours, at least two hours ahead, at a London time the
+/// salon's all-day hours allow for two visits in a row (not across local midnight).
+fn soon() -> DateTime<Utc> {
+    let in_two_hours = (Utc::now() + chrono::Duration::hours(2)).timestamp();
+    let candidate = DateTime::from_timestamp(in_two_hours - in_two_hours % 60, 0).unwrap();
+    let hour = candidate.with_timezone(&London).hour();
+    if (1..22).contains(&hour) {
+        return candidate;
+    }
+    // Late in the evening or at night: the next 09:00 local, still within 24 hours.
+    let mut date = candidate.with_timezone(&London).date_naive();
+    if hour >= 22 {
+        date = date.succ_opt().unwrap();
+    }
+    date.and_hms_opt(9, 0, 0)
+        .unwrap()
+        .and_local_timezone(London)
+        .single()
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
 async fn published(js: &async_nats::jetstream::Context, stream: &str) -> u64 {
     match js.get_stream(stream).await {
         Ok(mut s) => s.info().await.map(|i| i.state.messages).unwrap_or(0),
@@ -189,6 +250,7 @@ async fn two_apis_two_notifiers_and_a_projections_process_share_one_system(pool:
     let outbox = scratch.join("outbox");
     std::fs::create_dir_all(&outbox).unwrap();
     let stream = format!("SCALE_{run}");
+    let sink = SmtpSink::start().await;
     let cluster = Cluster {
         pool: pool.clone(),
         env: vec![
@@ -219,21 +281,69 @@ async fn two_apis_two_notifiers_and_a_projections_process_share_one_system(pool:
             ("CAREOPS_RELAY", "true".to_string()),
         ]
     };
+    let with_health = |port: u16| {
+        vec![
+            ("CAREOPS_HEALTH_HOST", "127.0.0.1".to_string()),
+            ("CAREOPS_HEALTH_PORT", port.to_string()),
+        ]
+    };
+    let notifier_env = |port: u16| {
+        let mut env = with_health(port);
+        env.extend([
+            ("CAREOPS_EMAIL_PROVIDER", "smtp".to_string()),
+            ("CAREOPS_SMTP_URL", sink.url()),
+        ]);
+        env
+    };
     let (port1, port2) = (free_port(), free_port());
+    let (projections_port, notifier1_port, notifier2_port) =
+        (free_port(), free_port(), free_port());
     let mut api1 = cluster.start("api1", &api, &["serve"], &api_only(port1));
     let mut api2 = cluster.start("api2", &api, &["serve"], &api_only(port2));
-    let mut projections = cluster.start("projections", &binary("projections"), &["run"], &[]);
-    let mut notifier1 = cluster.start("notifier1", &binary("notifier"), &["run"], &[]);
-    let mut notifier2 = cluster.start("notifier2", &binary("notifier"), &["run"], &[]);
+    let mut projections = cluster.start(
+        "projections",
+        &binary("projections"),
+        &["run"],
+        &with_health(projections_port),
+    );
+    let mut notifier1 = cluster.start(
+        "notifier1",
+        &binary("notifier"),
+        &["run"],
+        &notifier_env(notifier1_port),
+    );
+    let mut notifier2 = cluster.start(
+        "notifier2",
+        &binary("notifier"),
+        &["run"],
+        &notifier_env(notifier2_port),
+    );
 
     let client = Client::new();
     let base1 = format!("http://127.0.0.1:{port1}");
     let base2 = format!("http://127.0.0.1:{port2}");
     wait_ready(&client, &base1, &mut api1).await;
     wait_ready(&client, &base2, &mut api2).await;
+    // The processes without an API answer their probes too: the notifiers once their shared
+    // consumer exists.
+    for (port, process) in [
+        (projections_port, &mut projections),
+        (notifier1_port, &mut notifier1),
+        (notifier2_port, &mut notifier2),
+    ] {
+        wait_ready(&client, &format!("http://127.0.0.1:{port}"), process).await;
+        let health = client
+            .get(format!("http://127.0.0.1:{port}/health"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(health.status(), StatusCode::OK, "{}", process.name);
+    }
     let (v1, v2) = (format!("{base1}/api/v1"), format!("{base2}/api/v1"));
 
-    // Set up through both APIs: tokens of one are good at the other.
+    // Set up through both APIs: tokens of one are good at the other. Open around the clock,
+    // no minimum notice and no reminders (so that the visits of the next hours send exactly
+    // their confirmations and notices while the test runs).
     let (created, _) = ok_json(
         client
             .post(format!("{v1}/onboarding/workspaces"))
@@ -245,11 +355,26 @@ async fn two_apis_two_notifiers_and_a_projections_process_share_one_system(pool:
     )
     .await;
     let token = created["access_token"].as_str().unwrap().to_string();
+    let stock = 20;
+    let (items, _) = ok_json(
+        client
+            .post(format!("{v1}/onboarding/inventory"))
+            .bearer_auth(&token)
+            .json(&json!({"items": [{"name": "Styling Wax", "unit": "tin", "quantity": stock, "threshold": 5}]}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let wax = items["items"][0]["id"].as_str().unwrap().to_string();
     let (services, _) = ok_json(
         client
             .post(format!("{v2}/onboarding/services"))
             .bearer_auth(&token)
-            .json(&json!({"services": [{"name": "Cut", "duration_minutes": 30, "price_cents": 3000, "inventory": []}]}))
+            .json(
+                &json!({"services": [{"name": "Cut", "duration_minutes": 30, "price_cents": 3000,
+                                        "inventory": [{"item_id": wax, "quantity": 1}]}]}),
+            )
             .send()
             .await
             .unwrap(),
@@ -258,13 +383,23 @@ async fn two_apis_two_notifiers_and_a_projections_process_share_one_system(pool:
     let service = services["services"][0]["id"].as_str().unwrap().to_string();
     let owner_id = support::user_id_of(&token);
     let weekly: Vec<Value> = (1..=7)
-        .map(|d| json!({"weekday": d, "start": "08:00", "end": "20:00"}))
+        .map(|d| json!({"weekday": d, "start": "00:00", "end": "23:59"}))
         .collect();
     ok_json(
         client
             .put(format!("{v1}/staff/{owner_id}/availability"))
             .bearer_auth(&token)
             .json(&json!({"weekly": weekly, "exceptions": []}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    ok_json(
+        client
+            .put(format!("{v2}/workspace"))
+            .bearer_auth(&token)
+            .json(&json!({"notifications": {"minimum_notice_minutes": 0, "reminder_offsets_minutes": []}}))
             .send()
             .await
             .unwrap(),
@@ -280,21 +415,20 @@ async fn two_apis_two_notifiers_and_a_projections_process_share_one_system(pool:
     )
     .await;
 
-    let day = (chrono::Utc::now() + chrono::Duration::days(3)).date_naive();
-    let book = |n: usize| {
-        let base = if n.is_multiple_of(2) {
-            v1.clone()
-        } else {
-            v2.clone()
-        };
-        let start =
-            day.and_hms_opt(8, 0, 0).unwrap().and_utc() + chrono::Duration::minutes(30 * n as i64);
+    // Visits 0 and 1 within the next 24 hours, the others three days ahead.
+    let soon = soon();
+    let day = (Utc::now() + chrono::Duration::days(3)).date_naive();
+    let start_of = |n: usize| match n {
+        0 | 1 => soon + chrono::Duration::minutes(30 * n as i64),
+        n => day.and_hms_opt(8, 0, 0).unwrap().and_utc() + chrono::Duration::minutes(30 * n as i64),
+    };
+    let book = |base: String, n: usize| {
         let client = client.clone();
         let service = service.clone();
         async move {
             client
                 .post(format!("{base}/public/scale-salon/bookings"))
-                .json(&json!({"service_id": service, "start": start,
+                .json(&json!({"service_id": service, "start": start_of(n),
                               "contact": {"name": format!("Guest {n}"), "email": format!("guest{n}@scale.example")}}))
                 .send()
                 .await
@@ -303,7 +437,8 @@ async fn two_apis_two_notifiers_and_a_projections_process_share_one_system(pool:
     };
     let mut last_position = None;
     for n in 0..12 {
-        let (_, position) = ok_json(book(n).await).await;
+        let base = if n % 2 == 0 { v1.clone() } else { v2.clone() };
+        let (_, position) = ok_json(book(base, n).await).await;
         last_position = position;
     }
 
@@ -351,20 +486,22 @@ async fn two_apis_two_notifiers_and_a_projections_process_share_one_system(pool:
     let survivor_name = if leaders[0] == "api1" { "api2" } else { "api1" };
     killed.kill();
     let killed_at = Instant::now();
-    for n in 12..16 {
-        let start =
-            day.and_hms_opt(8, 0, 0).unwrap().and_utc() + chrono::Duration::minutes(30 * n as i64);
-        ok_json(
-            client
-                .post(format!("{survivor}/public/scale-salon/bookings"))
-                .json(&json!({"service_id": service, "start": start,
-                              "contact": {"name": format!("Guest {n}"), "email": format!("guest{n}@scale.example")}}))
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await;
+    let bookings = 18;
+    for n in 12..bookings {
+        ok_json(book(survivor.clone(), n).await).await;
     }
+    // A question from someone new, waiting in the inbox.
+    let (_, position) = ok_json(
+        client
+            .post(format!("{survivor}/public/scale-salon/messages"))
+            .json(&json!({"name": "Walk In", "email": "walk.in@scale.example",
+                          "body": "Do you take walk-ins on Saturdays?"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let last_position = position.expect("a command's position");
     until(
         "the surviving relay to lead",
         Duration::from_secs(15),
@@ -390,26 +527,118 @@ async fn two_apis_two_notifiers_and_a_projections_process_share_one_system(pool:
     )
     .await;
 
-    // Every confirmation is recorded once and delivered once (16 customers, 16 owner
-    // notices), shared by the two notifiers.
-    until(
-        "16 confirmations and 16 owner notices",
-        Duration::from_secs(60),
-        || async {
-            let sent: Vec<(String, i64)> = sqlx::query_as(
-                "select data->>'kind', count(*) from events where event_type = 'NotificationSent'
-             group by 1",
+    // Every read model answers what the commands did.
+    let read = |path: &str| {
+        let request = client
+            .get(format!("{survivor}{path}"))
+            .bearer_auth(&token)
+            .header("X-CareOps-Min-Position", last_position.clone());
+        async move { ok_json(request.send().await.unwrap()).await.0 }
+    };
+    let starts: Vec<DateTime<Utc>> = (0..bookings).map(start_of).collect();
+    let listed = read("/bookings?limit=200").await;
+    let mut listed_starts: Vec<DateTime<Utc>> = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["start"].as_str().unwrap().parse().unwrap())
+        .collect();
+    listed_starts.sort();
+    assert_eq!(listed_starts, starts, "every booking, at its time");
+    let today = Utc::now().with_timezone(&London).date_naive();
+    let stats = read("/dashboard/stats").await;
+    let expected_stats = json!({
+        "upcoming_24h": 2,
+        "unanswered_messages": 1,
+        "low_stock_items": 1,
+        "pending_forms": 0,
+        "bookings_today": starts.iter().filter(|s| s.with_timezone(&London).date_naive() == today).count(),
+        "revenue_today_cents": 0,
+        "no_shows_30d": 0,
+    });
+    assert_eq!(stats, expected_stats);
+    let contacts = read("/contacts?limit=200").await;
+    let mut emails: Vec<String> = contacts["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["email"].as_str().unwrap().to_string())
+        .collect();
+    emails.sort();
+    let mut expected_emails: Vec<String> = (0..bookings)
+        .map(|n| format!("guest{n}@scale.example"))
+        .chain(["walk.in@scale.example".to_string()])
+        .collect();
+    expected_emails.sort();
+    assert_eq!(emails, expected_emails, "one contact per customer");
+    let item = read(&format!("/inventory/{wax}")).await;
+    assert_eq!(
+        item["quantity"],
+        stock - bookings as i64,
+        "one tin per visit"
+    );
+    assert_eq!(item["low_stock"], true);
+    let low = read("/inventory/low-stock").await;
+    assert_eq!(low["items"].as_array().map(Vec::len), Some(1));
+    assert_eq!(low["items"][0]["id"], wax.as_str());
+    let alerts = read("/dashboard/alerts").await;
+    let low_stock_alerts: Vec<&Value> = alerts["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["kind"] == "low_stock")
+        .collect();
+    assert_eq!(low_stock_alerts.len(), 1, "{alerts}");
+    assert_eq!(low_stock_alerts[0]["subject_id"], wax.as_str());
+
+    // Every notification arrives once at the SMTP sink, shared by the two notifiers: each
+    // customer's confirmation, the owner's notice of each booking, one low-stock alert.
+    let mut expected: HashMap<(String, String), usize> = (0..bookings)
+        .map(|n| {
+            (
+                (
+                    "booking_confirmation".to_string(),
+                    format!("guest{n}@scale.example"),
+                ),
+                1,
             )
-            .fetch_all(&pool)
+        })
+        .collect();
+    expected.insert(("new_booking".into(), "sam@scale.example".into()), bookings);
+    expected.insert(("low_stock".into(), "sam@scale.example".into()), 1);
+    // What else the sink may see: the owner's daily summary, should the test run over
+    // 08:00 in London.
+    let tally = |received: &HashMap<(String, String), Vec<String>>| {
+        received
+            .iter()
+            .filter(|((kind, _), _)| kind != "daily_summary")
+            .map(|(key, ids)| (key.clone(), ids.len()))
+            .collect::<HashMap<_, _>>()
+    };
+    until(
+        "every expected message at the SMTP sink",
+        Duration::from_secs(60),
+        || async { tally(&received(&sink)) == expected },
+    )
+    .await;
+    // Nothing arrives twice afterwards either.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let arrived = received(&sink);
+    assert_eq!(tally(&arrived), expected);
+    let ids: Vec<&String> = arrived.values().flatten().collect();
+    let distinct: std::collections::HashSet<&&String> = ids.iter().collect();
+    assert_eq!(distinct.len(), ids.len(), "a notification id arrived twice");
+    until(
+        "every delivery recorded",
+        Duration::from_secs(30),
+        || async {
+            let sent: i64 = sqlx::query_scalar(
+                "select count(*) from events where event_type in ('NotificationSent', 'LowStockAlerted')",
+            )
+            .fetch_one(&pool)
             .await
             .unwrap();
-            let count = |kind: &str| {
-                sent.iter()
-                    .find(|(k, _)| k == kind)
-                    .map(|(_, n)| *n)
-                    .unwrap_or(0)
-            };
-            count("booking_confirmation") >= 16 && count("new_booking") >= 16
+            sent >= ids.len() as i64
         },
     )
     .await;
@@ -423,16 +652,7 @@ async fn two_apis_two_notifiers_and_a_projections_process_share_one_system(pool:
         per_notification.is_empty(),
         "a notification was recorded twice"
     );
-    let confirmations = std::fs::read_dir(&outbox)
-        .unwrap()
-        .filter_map(|e| e.ok())
-        .filter(|e| {
-            std::fs::read_to_string(e.path())
-                .map(|text| text.contains("Subject: Booking confirmed"))
-                .unwrap_or(false)
-        })
-        .count();
-    assert_eq!(confirmations, 16);
+
     // SIGTERM stops every remaining process gracefully (exit 0) within a bounded time.
     let mut survivor_process = if survivor_name == "api1" { api1 } else { api2 };
     for process in [

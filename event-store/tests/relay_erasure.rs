@@ -187,12 +187,21 @@ async fn an_erased_subjects_published_messages_leave_the_stream_and_a_replay_sho
             .count(),
         1
     );
-    let left: i64 =
-        sqlx::query_scalar("select count(*) from relay_personal_messages where subject_id = $1")
-            .bind(mia)
-            .fetch_one(&pool)
-            .await
-            .unwrap();
+    // The sweep forgets the messages right after deleting them from the stream: wait for it.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let left = loop {
+        let left: i64 = sqlx::query_scalar(
+            "select count(*) from relay_personal_messages where subject_id = $1",
+        )
+        .bind(mia)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        if left == 0 || tokio::time::Instant::now() > deadline {
+            break left;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
     assert_eq!(left, 0, "the sweep is done with Mia");
     stop.cancel();
     task.await.unwrap();

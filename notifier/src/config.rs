@@ -177,6 +177,9 @@ pub struct NotifierConfig {
     /// Opens workspace provider secrets and hand-over secrets (invitation passwords).
     pub secrets: SecretBox,
     pub clock: SharedClock,
+    /// How long [`crate::run`] may take to stop after `stop`; what is still running then is
+    /// abandoned (and picked up again after a restart).
+    pub shutdown_timeout: Duration,
 }
 
 impl NotifierConfig {
@@ -199,6 +202,7 @@ impl NotifierConfig {
             public_base_url: "http://localhost:8080".into(),
             secrets,
             clock: Arc::new(SystemClock),
+            shutdown_timeout: service_runtime::shutdown::DEFAULT_SHUTDOWN_TIMEOUT,
         }
     }
 }

@@ -59,7 +59,10 @@
 //! - **Time** comes from an injectable [`clock::Clock`]; tests move a [`clock::ManualClock`].
 //! - **Shutdown**: on `stop` the consumer stops between messages and the dispatcher claims
 //!   nothing new, releases claimed rows it has not started and finishes the deliveries in
-//!   progress.
+//!   progress, within `shutdown_timeout`; a delivery that hangs past it is abandoned (its
+//!   claim expires and another replica or the next start sends it).
+//! - **Probes** ([`health`]): `notifier run` can serve `/health` and `/ready` (PostgreSQL,
+//!   NATS and the durable consumer) on `CAREOPS_HEALTH_PORT`.
 //!
 //! Entry points: [`run`] (the `notifier run` process and the all-in-one process), and
 //! [`config::NotifierArgs`] to read the configuration from flags and the environment.
@@ -71,6 +74,7 @@ pub mod compose;
 pub mod config;
 pub mod consumer;
 pub mod dispatch;
+pub mod health;
 pub mod ids;
 pub mod load;
 pub mod message;
@@ -83,17 +87,19 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use event_store::EventStore;
+use service_runtime::shutdown::{join_until, Deadline, NamedTask};
 use sqlx::PgPool;
 use tokio::sync::{Notify, Semaphore};
-use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 pub use config::{NotifierArgs, NotifierConfig};
 pub use ids::{daily_summary_id, notification_id};
 
 /// Runs the notifier (consumer, dispatcher, housekeeping) until `stop` is cancelled and the
-/// work in hand is finished. Dropping the returned future stops every task at once (as a
-/// crash would); nothing is lost, claims expire and unacked events are redelivered.
+/// work in hand is finished, for at most `config.shutdown_timeout` after `stop`: what is
+/// still running then is aborted and named in the log and in the returned error (a clean
+/// stop is `Ok`). Dropping the returned future stops every task at once (as a crash would);
+/// nothing is lost, claims expire and unacked events are redelivered.
 pub async fn run(
     config: NotifierConfig,
     pool: PgPool,
@@ -129,21 +135,17 @@ pub async fn run(
         outbox = %config.outbox_dir.display(),
         "notifier starting"
     );
-    let mut tasks = JoinSet::new();
-    tasks.spawn(consumer.run(nats, stop.clone()));
-    tasks.spawn(dispatcher.run(stop.clone()));
-    tasks.spawn(housekeeping(pool, stop.clone()));
-    let mut outcome = Ok(());
-    while let Some(joined) = tasks.join_next().await {
-        if let Err(error) = joined {
-            if error.is_panic() {
-                stop.cancel();
-                outcome = Err(anyhow::anyhow!("a notifier task panicked: {error}"));
-            }
-        }
+    let deadline = Deadline::new(stop.clone(), config.shutdown_timeout);
+    let tasks = vec![
+        NamedTask::spawn("event consumer", consumer.run(nats, stop.clone())),
+        NamedTask::spawn("dispatcher", dispatcher.run(stop.clone())),
+        NamedTask::spawn("housekeeping", housekeeping(pool, stop.clone())),
+    ];
+    let stopped = join_until(&deadline, &stop, tasks).await;
+    if stopped.is_clean() {
+        tracing::info!("notifier stopped");
     }
-    tracing::info!("notifier stopped");
-    outcome
+    stopped.into_result(deadline.grace())
 }
 
 /// Forgets processed event ids older than 30 days, once a day.

@@ -2,8 +2,10 @@
 
 use clap::{Parser, Subcommand};
 use notifier::NotifierArgs;
+use service_runtime::health::{HealthArgs, HealthListener};
 use service_runtime::secrets::SecretKeyArgs;
-use service_runtime::{shutdown, telemetry, ConnectionArgs};
+use service_runtime::shutdown::{self, join_until, Deadline, NamedTask, ShutdownArgs};
+use service_runtime::{telemetry, ConnectionArgs};
 
 #[derive(Parser)]
 #[command(
@@ -24,6 +26,10 @@ struct RunArgs {
     secret_key: SecretKeyArgs,
     #[command(flatten)]
     notifier: NotifierArgs,
+    #[command(flatten)]
+    shutdown: ShutdownArgs,
+    #[command(flatten)]
+    health: HealthArgs,
     /// JetStream stream the relay publishes to.
     #[arg(long, env = "CAREOPS_NATS_STREAM", default_value = "CAREOPS_EVENTS")]
     nats_stream: String,
@@ -60,15 +66,33 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Run(args) => {
             let secrets = args.secret_key.secret_box(&args.connections.data_dir)?;
-            let config = args.notifier.config(
+            let mut config = args.notifier.config(
                 &args.connections.data_dir,
                 secrets,
                 &args.nats_stream,
                 &args.nats_subject_prefix,
             )?;
+            config.shutdown_timeout = args.shutdown.timeout();
+            let listener = HealthListener::bind(&args.health).await?;
             let connections = args.connections.open().await?;
             let stop = shutdown::on_signal();
-            notifier::run(config, connections.pool, connections.nats, stop).await?;
+            let health_task = listener.map(|listener| {
+                let readiness = notifier::health::readiness(
+                    connections.pool.clone(),
+                    connections.nats.clone(),
+                    config.consumer.clone(),
+                );
+                NamedTask::spawn("health listener", listener.serve(readiness, stop.clone()))
+            });
+            let deadline = Deadline::new(stop.clone(), config.shutdown_timeout);
+            let outcome =
+                notifier::run(config, connections.pool, connections.nats, stop.clone()).await;
+            // The notifier stops on `stop` only (or on a panic, which cancels it).
+            stop.cancel();
+            let health_stopped =
+                join_until(&deadline, &stop, health_task.into_iter().collect()).await;
+            outcome?;
+            health_stopped.into_result(deadline.grace())?;
         }
     }
     Ok(())

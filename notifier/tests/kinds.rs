@@ -18,8 +18,11 @@ use domain::values::{Email, MessageBody, Name, Permissions, PersonName};
 use domain::Personal;
 use event_store::{ExpectedVersion, Metadata, StreamWrite};
 use notifier::clock::SystemClock;
+use notifier::config::SystemEmailProvider;
+use projections::ProjectionName;
 use sqlx::PgPool;
-use support::outbox::{mails, sms, vevent};
+use support::outbox::{mails, parse_mail, sms, vevent};
+use support::smtp_sink::SmtpSink;
 use support::*;
 use uuid::Uuid;
 
@@ -690,5 +693,292 @@ async fn an_event_that_keeps_failing_is_set_aside_with_an_owner_alert(pool: PgPo
         mails(&env.outbox).len() == 3
     })
     .await;
+    // The owner sees it among the dashboard's alerts (the alerts read model; the broken
+    // event is a booking event, which that projection does not read).
+    projections::catch_up(&env.store, &[ProjectionName::Alerts], 100)
+        .await
+        .unwrap();
+    let alerts = projections::query::alerts::all_open(
+        &env.pool,
+        &projections::query::Scope::owner(s.workspace_id),
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+    let alert = alerts
+        .iter()
+        .find(|a| a.kind == "notification_failed")
+        .unwrap_or_else(|| panic!("an owner alert in {alerts:?}"));
+    assert_eq!(alert.severity, "critical");
+    assert_eq!(
+        alert.subject_id.map(|id| id.to_string()),
+        failed.data["subject_id"].as_str().map(str::to_string)
+    );
+    assert!(
+        alert.message.contains("could not be handled"),
+        "{}",
+        alert.message
+    );
+    running.shutdown().await;
+}
+
+#[sqlx::test(migrator = "event_store::MIGRATOR")]
+async fn a_pending_booking_gets_request_received_and_its_confirmation_once_confirmed(pool: PgPool) {
+    let env = Env::start(pool).await;
+    let running = env.spawn(env.config(Arc::new(SystemClock))).await;
+    let s = salon(&env.store, "Europe/London", settings(&[])).await;
+    let start = "2027-03-29T09:00:00Z".parse().unwrap();
+    let (booking_id, _) = book(&env.store, &s, start, BookingStatus::Pending).await;
+    let of_kind = |kind: &str| {
+        let kind = kind.to_string();
+        let env = &env;
+        move || {
+            (
+                mails(&env.outbox)
+                    .into_iter()
+                    .filter(|m| m.kind == kind)
+                    .collect::<Vec<_>>(),
+                sms(&env.outbox)
+                    .into_iter()
+                    .filter(|m| m.kind == kind)
+                    .collect::<Vec<_>>(),
+            )
+        }
+    };
+    let requested = of_kind("booking_requested");
+    let confirmed = of_kind("booking_confirmation");
+    eventually(
+        "the request received, and the owner's and staff's notices",
+        WAIT,
+        || async {
+            requested().0.len() == 1 && requested().1.len() == 1 && mails(&env.outbox).len() == 3
+        },
+    )
+    .await;
+    let (emails, texts) = requested();
+    let mail = &emails[0];
+    assert_eq!(mail.to, CUSTOMER_EMAIL);
+    assert!(
+        mail.subject
+            .starts_with("Booking request received: Hair Colouring"),
+        "{}",
+        mail.subject
+    );
+    assert!(
+        mail.text.contains("will confirm it shortly"),
+        "{}",
+        mail.text
+    );
+    assert!(mail
+        .text
+        .contains("Monday 29 March 2027 at 10:00 BST (Europe/London)"));
+    assert_eq!(texts[0].to, CUSTOMER_PHONE);
+    assert!(confirmed().0.is_empty(), "not confirmed yet");
+
+    append(
+        &env.store,
+        s.workspace_id,
+        "booking",
+        &domain::booking::stream_id(booking_id),
+        &[BookingEvent::BookingConfirmed { booking_id }],
+    )
+    .await;
+    eventually("the confirmation by email and SMS", WAIT, || async {
+        confirmed().0.len() == 1 && confirmed().1.len() == 1
+    })
+    .await;
+    let (emails, texts) = confirmed();
+    assert_eq!(emails[0].to, CUSTOMER_EMAIL);
+    assert!(
+        emails[0]
+            .subject
+            .starts_with("Booking confirmed: Hair Colouring"),
+        "{}",
+        emails[0].subject
+    );
+    assert_eq!(
+        emails[0].attachments.len(),
+        1,
+        "the .ics comes with the confirmation"
+    );
+    assert_eq!(texts[0].to, CUSTOMER_PHONE);
+    // Once each: no second request notice, no second "new booking" for the confirmation.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(requested().0.len(), 1);
+    assert_eq!(
+        mails(&env.outbox)
+            .iter()
+            .filter(|m| m.kind == "new_booking")
+            .count(),
+        2
+    );
+    running.shutdown().await;
+}
+
+#[sqlx::test(migrator = "event_store::MIGRATOR")]
+async fn a_customer_without_a_phone_number_gets_email_only(pool: PgPool) {
+    let env = Env::start(pool).await;
+    let running = env.spawn(env.config(Arc::new(SystemClock))).await;
+    let s = salon_named(
+        &env.store,
+        "Urban Glow",
+        "Europe/London",
+        settings(&[]),
+        false,
+    )
+    .await;
+    let start = "2027-03-29T09:00:00Z".parse().unwrap();
+    book(&env.store, &s, start, BookingStatus::Confirmed).await;
+    eventually("the emails sent and the SMS skipped", WAIT, || async {
+        mails(&env.outbox).len() == 3 && count_rows(&env.pool, "skipped").await == 1
+    })
+    .await;
+    assert!(mails(&env.outbox).iter().any(|m| m.to == CUSTOMER_EMAIL));
+    let skipped: (String, String) = sqlx::query_as(
+        "select channel, last_error from notifier.notifications where status = 'skipped'",
+    )
+    .fetch_one(&env.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        skipped,
+        (
+            "sms".to_string(),
+            "the contact has no phone number".to_string()
+        )
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(sms(&env.outbox).is_empty(), "no SMS was written");
+    running.shutdown().await;
+}
+
+/// JetStream drops a republished event only within its de-duplication window; beyond it (a
+/// relay that republishes after a restore, a consumer recreated from the stream's start) the
+/// same CloudEvent arrives again, and only the notifier's own record of processed event ids
+/// stands between it and a second planning. Planned again after a reschedule, a
+/// `BookingCreated` would bring back the reminders of the old start, which the reschedule
+/// dropped. The test republishes the event under another `Nats-Msg-Id`, as a copy from
+/// beyond the window looks to JetStream.
+#[sqlx::test(migrator = "event_store::MIGRATOR")]
+async fn an_event_delivered_again_under_another_message_id_is_planned_and_sent_once(pool: PgPool) {
+    let env = Env::start(pool).await;
+    let sink = SmtpSink::start().await;
+    let mut config = env.config(Arc::new(SystemClock));
+    config.email.primary = SystemEmailProvider::Smtp { url: sink.url() };
+    let running = env.spawn(config).await;
+    let s = salon(&env.store, "Europe/London", settings(&[60])).await;
+    let start: chrono::DateTime<Utc> = "2027-03-29T09:00:00Z".parse().unwrap();
+    let later: chrono::DateTime<Utc> = "2027-03-30T14:00:00Z".parse().unwrap();
+    let (booking_id, created_event) = book(&env.store, &s, start, BookingStatus::Confirmed).await;
+    append(
+        &env.store,
+        s.workspace_id,
+        "booking",
+        &domain::booking::stream_id(booking_id),
+        &[BookingEvent::BookingRescheduled {
+            booking_id,
+            old_start: start,
+            old_end: start + chrono::Duration::hours(1),
+            old_staff_id: s.staff_id,
+            new_start: later,
+            new_end: later + chrono::Duration::hours(1),
+            new_staff_id: s.staff_id,
+            calendar_dates: vec![later.date_naive()],
+        }],
+    )
+    .await;
+    let delivered = |sink: &SmtpSink| {
+        sink.received()
+            .iter()
+            .map(|raw| parse_mail(raw))
+            .map(|m| (m.kind, m.to))
+            .collect::<Vec<_>>()
+    };
+    // Confirmation, owner's and staff's notices; the customer's and staff's move notices.
+    eventually("the five emails", WAIT, || async {
+        delivered(&sink).len() == 5
+    })
+    .await;
+    let reminders_at = || async {
+        sqlx::query_scalar::<_, chrono::DateTime<Utc>>(
+            "select due_at from notifier.notifications where kind = 'reminder' order by due_at",
+        )
+        .fetch_all(&env.pool)
+        .await
+        .unwrap()
+    };
+    let moved = later - chrono::Duration::hours(1);
+    assert_eq!(
+        reminders_at().await,
+        [moved, moved],
+        "email and SMS, for the new start"
+    );
+    let rows_before: Vec<(Uuid, String)> =
+        sqlx::query_as("select id, status from notifier.notifications order by id")
+            .fetch_all(&env.pool)
+            .await
+            .unwrap();
+
+    let js = async_nats::jetstream::new(async_nats::connect(nats_url()).await.unwrap());
+    let stream = js.get_stream(&env.stream_name).await.unwrap();
+    let subject = format!("{}.{}.booking.BookingCreated", env.prefix, s.workspace_id);
+    let original = stream
+        .get_last_raw_message_by_subject(&subject)
+        .await
+        .unwrap();
+    let cloud_event: serde_json::Value = serde_json::from_slice(&original.payload).unwrap();
+    assert_eq!(cloud_event["id"], created_event.to_string());
+    let mut headers = async_nats::HeaderMap::new();
+    headers.insert("Nats-Msg-Id", Uuid::now_v7().to_string().as_str());
+    let copy = js
+        .publish_with_headers(subject, headers, original.payload.clone())
+        .await
+        .unwrap()
+        .await
+        .expect("JetStream keeps the copy");
+    assert!(
+        !copy.duplicate,
+        "another message id: not JetStream's duplicate"
+    );
+    eventually("the copy consumed and acknowledged", WAIT, || async {
+        let stream = js.get_stream(&env.stream_name).await.unwrap();
+        let info = stream.consumer_info("notifier").await.unwrap();
+        info.delivered.stream_sequence >= copy.sequence
+            && info.num_pending == 0
+            && info.num_ack_pending == 0
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    let rows_after: Vec<(Uuid, String)> =
+        sqlx::query_as("select id, status from notifier.notifications order by id")
+            .fetch_all(&env.pool)
+            .await
+            .unwrap();
+    assert_eq!(rows_after, rows_before, "nothing planned again");
+    assert_eq!(
+        reminders_at().await,
+        [moved, moved],
+        "the old start's reminders did not come back"
+    );
+    assert_eq!(delivered(&sink).len(), 5, "nothing sent again");
+    let mut kinds = delivered(&sink);
+    kinds.sort();
+    assert_eq!(
+        kinds,
+        [
+            (
+                "booking_confirmation".to_string(),
+                CUSTOMER_EMAIL.to_string()
+            ),
+            (
+                "booking_rescheduled".to_string(),
+                CUSTOMER_EMAIL.to_string()
+            ),
+            ("booking_rescheduled".to_string(), STAFF_EMAIL.to_string()),
+            ("new_booking".to_string(), OWNER_EMAIL.to_string()),
+            ("new_booking".to_string(), STAFF_EMAIL.to_string()),
+        ]
+    );
     running.shutdown().await;
 }

@@ -5,7 +5,9 @@ use clap::{Parser, Subcommand};
 use event_store::EventStore;
 use projections::rebuild::{ProgressMode, RebuildOptions};
 use projections::{ProjectionName, RunConfig};
-use service_runtime::{shutdown, telemetry, ConnectionArgs};
+use service_runtime::health::{self, HealthArgs, HealthListener};
+use service_runtime::shutdown::{self, join_until, Deadline, NamedTask, ShutdownArgs};
+use service_runtime::{telemetry, ConnectionArgs};
 
 #[derive(Parser)]
 #[command(
@@ -30,6 +32,10 @@ enum Command {
         /// Events applied per transaction.
         #[arg(long, env = "CAREOPS_PROJECTION_BATCH", default_value_t = 1000)]
         batch_size: i64,
+        #[command(flatten)]
+        shutdown: ShutdownArgs,
+        #[command(flatten)]
+        health: HealthArgs,
     },
     /// Replay the feed into fresh tables and swap them in (all projections, or NAME).
     Rebuild {
@@ -63,14 +69,34 @@ async fn main() -> anyhow::Result<()> {
         Command::Run {
             connection,
             batch_size,
+            shutdown: shutdown_args,
+            health: health_args,
         } => {
+            let listener = HealthListener::bind(&health_args).await?;
             let pool = connection.open_database().await?;
             let stop = shutdown::on_signal();
+            // Ready when PostgreSQL answers: the feed, the read models and the claims all
+            // live there (projections use no NATS).
+            let health_task = listener.map(|listener| {
+                let pool = pool.clone();
+                let readiness: health::Readiness = std::sync::Arc::new(move || {
+                    let pool = pool.clone();
+                    Box::pin(async move { vec![health::postgres(&pool).await] })
+                });
+                NamedTask::spawn("health listener", listener.serve(readiness, stop.clone()))
+            });
             let config = RunConfig {
                 batch_size,
+                shutdown_timeout: shutdown_args.timeout(),
                 ..RunConfig::default()
             };
-            projections::run(EventStore::new(pool), config, stop).await?;
+            let deadline = Deadline::new(stop.clone(), config.shutdown_timeout);
+            let outcome = projections::run(EventStore::new(pool), config, stop.clone()).await;
+            stop.cancel();
+            let health_stopped =
+                join_until(&deadline, &stop, health_task.into_iter().collect()).await;
+            outcome?;
+            health_stopped.into_result(deadline.grace())?;
         }
         Command::Rebuild {
             connection,

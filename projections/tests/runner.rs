@@ -124,6 +124,13 @@ async fn a_failing_event_stops_its_projection_without_skipping_it(pool: PgPool) 
         "{bookings:?}"
     );
     assert!(bookings.lag_events >= 1);
+    // It stays reported as failing through its retries (each of which claims it afresh).
+    for _ in 0..20 {
+        let status = projections::status(&pool).await.unwrap();
+        let bookings = status.iter().find(|s| s.name == "bookings").unwrap();
+        assert_eq!(bookings.status, "failing", "{bookings:?}");
+        tokio::time::sleep(Duration::from_millis(15)).await;
+    }
     let checkpoint = FeedPosition::parse_token(&bookings.position).unwrap();
     assert!(checkpoint < broken, "the broken event was not skipped");
     // Every other projection went on.

@@ -71,6 +71,7 @@ pub async fn spawn_with(pool: PgPool, configure: impl FnOnce(&mut ServeConfig)) 
         demo: false,
         run_notifier: false,
         notifier: default_notifier_args(),
+        shutdown: service_runtime::shutdown::ShutdownArgs::default(),
         nats_stream: "UNUSED".into(),
         nats_subject_prefix: "unused".into(),
     };

@@ -224,13 +224,105 @@ impl Dispatcher {
         Ok(())
     }
 
-    /// Exponential backoff with jitter: base · 2^(attempts−1), capped, times 0.5–1.
+    /// The wait before the next try: see [`retry_delay`].
     fn backoff(&self, attempts: u32) -> Duration {
-        let base = self.config.retry_base.as_millis() as f64;
-        let ceiling = (base * 2f64.powi(attempts.saturating_sub(1).min(30) as i32))
-            .min(self.config.retry_max.as_millis() as f64)
-            .max(1.0);
-        let millis = rand::thread_rng().gen_range(ceiling / 2.0..=ceiling);
-        Duration::milliseconds(millis as i64)
+        retry_delay(&self.config, attempts, &mut rand::thread_rng())
+    }
+}
+
+/// Exponential backoff with jitter: the ceiling is `retry_base · 2^(attempts−1)`, capped at
+/// `retry_max`, and the delay is drawn uniformly from the upper half of it. Doubling spaces
+/// the tries of a provider that is down; the cap keeps the last ones within the hour of the
+/// default settings; the jitter keeps the notifications of one outage (and the replicas)
+/// from retrying in lockstep, and the upper half keeps the growth.
+fn retry_delay(config: &DispatchConfig, attempts: u32, rng: &mut impl Rng) -> Duration {
+    let base = config.retry_base.as_millis() as f64;
+    let ceiling = (base * 2f64.powi(attempts.saturating_sub(1).min(30) as i32))
+        .min(config.retry_max.as_millis() as f64)
+        .max(1.0);
+    let millis = rng.gen_range(ceiling / 2.0..=ceiling);
+    Duration::milliseconds(millis as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::rngs::StdRng;
+    use rand::SeedableRng;
+
+    use super::*;
+
+    fn config(base_ms: u64, max_ms: u64) -> DispatchConfig {
+        DispatchConfig {
+            retry_base: std::time::Duration::from_millis(base_ms),
+            retry_max: std::time::Duration::from_millis(max_ms),
+            ..DispatchConfig::default()
+        }
+    }
+
+    /// The smallest and largest of many delays for one attempt.
+    fn range_of(config: &DispatchConfig, attempts: u32) -> (i64, i64) {
+        let mut rng = StdRng::seed_from_u64(u64::from(attempts));
+        let delays: Vec<i64> = (0..2000)
+            .map(|_| retry_delay(config, attempts, &mut rng).num_milliseconds())
+            .collect();
+        (
+            delays.iter().copied().min().unwrap_or_default(),
+            delays.iter().copied().max().unwrap_or_default(),
+        )
+    }
+
+    #[test]
+    fn each_delay_lies_in_the_upper_half_of_its_ceiling() {
+        let config = config(1000, 60_000);
+        for (attempts, ceiling) in [(1, 1000), (2, 2000), (3, 4000), (4, 8000), (5, 16_000)] {
+            let (low, high) = range_of(&config, attempts);
+            assert!(
+                low >= ceiling / 2,
+                "attempt {attempts}: {low} < {}",
+                ceiling / 2
+            );
+            assert!(high <= ceiling, "attempt {attempts}: {high} > {ceiling}");
+        }
+    }
+
+    #[test]
+    fn the_jitter_spreads_the_delays_over_the_range() {
+        let (low, high) = range_of(&config(1000, 60_000), 3);
+        // 2000 draws from 2000..=4000 ms come within 5 % of both ends.
+        assert!(low < 2100 && high > 3900, "{low}..{high}");
+    }
+
+    #[test]
+    fn the_delay_doubles_with_each_attempt() {
+        let config = config(1000, 60_000);
+        let mut rng = StdRng::seed_from_u64(7);
+        let mean = |attempts: u32, rng: &mut StdRng| {
+            (0..500)
+                .map(|_| retry_delay(&config, attempts, rng).num_milliseconds())
+                .sum::<i64>()
+                / 500
+        };
+        let means: Vec<i64> = (1..=5).map(|a| mean(a, &mut rng)).collect();
+        for pair in means.windows(2) {
+            let ratio = pair[1] as f64 / pair[0] as f64;
+            assert!((1.8..=2.2).contains(&ratio), "{means:?}");
+        }
+    }
+
+    #[test]
+    fn the_delay_is_capped_at_retry_max_however_many_attempts() {
+        let config = config(1000, 10_000);
+        for attempts in [5, 6, 10, 31, 1000, u32::MAX] {
+            let (low, high) = range_of(&config, attempts);
+            assert!(high <= 10_000, "attempt {attempts}: {high}");
+            assert!(low >= 5000, "attempt {attempts}: {low}");
+        }
+    }
+
+    #[test]
+    fn attempt_zero_waits_like_the_first() {
+        let config = config(1000, 60_000);
+        let (low, high) = range_of(&config, 0);
+        assert!(low >= 500 && high <= 1000, "{low}..{high}");
     }
 }

@@ -18,6 +18,7 @@ mod report;
 use std::time::Duration;
 
 use event_store::{EventStore, FeedPosition};
+use service_runtime::shutdown::{join_until, Deadline, NamedTask};
 use sqlx::PgConnection;
 use tokio_util::sync::CancellationToken;
 
@@ -45,6 +46,9 @@ pub struct RunConfig {
     /// The first wait after a failure (doubles up to `max_backoff`).
     pub min_backoff: Duration,
     pub max_backoff: Duration,
+    /// How long [`run`] may take to stop after `stop` (a batch in hand commits with its
+    /// checkpoint; one that hangs past this is abandoned and applied again after a restart).
+    pub shutdown_timeout: Duration,
 }
 
 impl Default for RunConfig {
@@ -57,25 +61,34 @@ impl Default for RunConfig {
             claim_interval: Duration::from_secs(2),
             min_backoff: Duration::from_millis(200),
             max_backoff: Duration::from_secs(30),
+            shutdown_timeout: service_runtime::shutdown::DEFAULT_SHUTDOWN_TIMEOUT,
         }
     }
 }
 
 /// Runs every configured projection until `stop` is cancelled; a projection that fails
-/// keeps retrying (it never skips an event), so this only returns on `stop`.
+/// keeps retrying (it never skips an event), so this only returns on `stop` (or when a
+/// runner panics, which stops the others). After `stop`, the runners get
+/// `config.shutdown_timeout` to commit what they hold; a clean stop is `Ok`, and the error
+/// otherwise names the projections abandoned (their checkpoints hold the last committed
+/// batch, so nothing is lost).
 pub async fn run(
     store: EventStore,
     config: RunConfig,
     stop: CancellationToken,
 ) -> anyhow::Result<()> {
-    let mut tasks = tokio::task::JoinSet::new();
-    for name in config.projections.clone() {
-        tasks.spawn(run_one(store.clone(), name, config.clone(), stop.clone()));
-    }
-    while let Some(result) = tasks.join_next().await {
-        result?;
-    }
-    Ok(())
+    let deadline = Deadline::new(stop.clone(), config.shutdown_timeout);
+    let runners = config
+        .projections
+        .iter()
+        .map(|name| {
+            let runner = run_one(store.clone(), *name, config.clone(), stop.clone());
+            NamedTask::spawn(name.as_str(), runner)
+        })
+        .collect();
+    join_until(&deadline, &stop, runners)
+        .await
+        .into_result(deadline.grace())
 }
 
 async fn run_one(
@@ -86,6 +99,10 @@ async fn run_one(
 ) {
     let mut backoff = config.min_backoff;
     let mut standby_reported = false;
+    // A projection that failed stays reported as failing (with its error) through its
+    // retries, until it applies a batch again: a retry's fresh claim is no recovery, and
+    // `GET /admin/projections` must not show a stuck projection as running between tries.
+    let mut failing = false;
     while !stop.is_cancelled() {
         let claim = match Claim::try_take(store.pool(), &name.checkpoint()).await {
             Ok(Some(claim)) => claim,
@@ -105,9 +122,21 @@ async fn run_one(
             }
         };
         standby_reported = false;
-        report(store.pool(), name, "running", None).await;
+        if !failing {
+            report(store.pool(), name, "running", None).await;
+        }
         let mut claim = claim;
-        match follow(&store, claim.conn(), name, &config, &stop, &mut backoff).await {
+        let followed = follow(
+            &store,
+            claim.conn(),
+            name,
+            &config,
+            &stop,
+            &mut backoff,
+            &mut failing,
+        )
+        .await;
+        match followed {
             Ok(()) => {
                 claim.release().await;
                 report(store.pool(), name, "stopped", None).await;
@@ -117,6 +146,7 @@ async fn run_one(
                 tracing::error!(projection = %name, error = %message, "projection stopped on an error; retrying");
                 claim.release().await;
                 report(store.pool(), name, "failing", Some(&message)).await;
+                failing = true;
                 sleep_or_stop(backoff, &stop).await;
                 backoff = (backoff * 2).min(config.max_backoff);
             }
@@ -131,7 +161,8 @@ async fn sleep_or_stop(wait: Duration, stop: &CancellationToken) {
     }
 }
 
-/// Follows the feed from the saved checkpoint until `stop`, applying batches.
+/// Follows the feed from the saved checkpoint until `stop`, applying batches. `failing`
+/// says the last try failed: the first batch applied reports the projection running again.
 async fn follow(
     store: &EventStore,
     conn: &mut PgConnection,
@@ -139,6 +170,7 @@ async fn follow(
     config: &RunConfig,
     stop: &CancellationToken,
     backoff: &mut Duration,
+    failing: &mut bool,
 ) -> anyhow::Result<()> {
     let checkpoint = name.checkpoint();
     let schema = name.schema();
@@ -157,6 +189,11 @@ async fn follow(
             Outcome::Applied(at) => {
                 applied = at;
                 *backoff = config.min_backoff;
+                if *failing {
+                    tracing::info!(projection = %name, "projection recovered");
+                    report(store.pool(), name, "running", None).await;
+                    *failing = false;
+                }
                 if !full && !config.linger.is_zero() {
                     sleep_or_stop(config.linger, stop).await;
                 }
