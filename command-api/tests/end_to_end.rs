@@ -211,12 +211,11 @@ async fn the_three_seed_flows_run_through_the_all_in_one_application(pool: PgPoo
 
     // --- Perfect Booking ---
     let start = visit_day().and_hms_opt(14, 0, 0).unwrap().and_utc();
-    let (booked, booked_at) = call_at(
-        c.post(format!("{api}/public/urbanglow/bookings"))
-            .json(&json!({
+    let (booked, booked_at) = call_at(c.post(format!("{api}/public/urbanglow/bookings")).json(
+        &json!({
         "service_id": coloring, "start": start,
-        "contact": {"name": "Sarah Johnson", "email": "sarah@example.com"}})),
-    )
+        "contact": {"name": "Sarah Johnson", "email": "sarah@example.com"}}),
+    ))
     .await;
     assert_eq!(booked["status"], "confirmed");
     let booking_id = booked["booking_id"].as_str().unwrap().to_string();

@@ -63,14 +63,10 @@ fn typed<E: DomainEvent>(
         })
 }
 
-/// Decodes `event` when its stream type is one of `wanted`; `None` for other streams and
-/// for event types the domain does not know.
-pub(crate) fn decode(event: &RecordedEvent, wanted: &[&str]) -> Result<Option<Event>, DecodeError> {
-    let stream_type = event.stream_type.as_str();
-    if !wanted.contains(&stream_type) {
-        return Ok(None);
-    }
-    match stream_type {
+/// Decodes `event` into its domain type; `None` for streams and event types the read models
+/// do not know.
+pub(crate) fn decode(event: &RecordedEvent) -> Result<Option<Event>, DecodeError> {
+    match event.stream_type.as_str() {
         "workspace" => typed(WorkspaceEvent::EVENT_TYPES, event, Event::Workspace),
         "user" => typed(UserEvent::EVENT_TYPES, event, Event::User),
         "service" => typed(ServiceEvent::EVENT_TYPES, event, Event::Service),
