@@ -279,10 +279,15 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Lets the server write out what earlier work left dirty before a phase starts (a
-/// checkpoint; best effort, it needs a superuser): otherwise a phase pays for the flush of
-/// the one before it, and back-to-back runs measure each other.
+/// Before a phase: the planner's statistics, and a checkpoint so that the server writes out
+/// what earlier work left dirty (best effort, it needs a superuser); otherwise a phase pays
+/// for the flush of the one before it, and back-to-back runs measure each other.
 async fn settle(pool: &PgPool) {
+    // Statistics as autovacuum keeps them in a database that has been running a while (a
+    // new one has none, and plans by guesswork).
+    if let Err(error) = sqlx::query("analyze").execute(pool).await {
+        eprintln!("load: no analyze before the phase ({error})");
+    }
     if let Err(error) = sqlx::query("checkpoint").execute(pool).await {
         eprintln!("load: no checkpoint before the phase ({error})");
     }

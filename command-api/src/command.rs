@@ -110,7 +110,7 @@ impl Unit {
         if wanted.is_empty() {
             return Ok(());
         }
-        let mut streams = self.store.read_streams(&wanted).await?;
+        let mut streams = self.store.load_streams(&wanted).await?;
         for id in wanted {
             let recorded = streams.remove(&id).unwrap_or_default();
             self.prefetched.insert(id, recorded);
@@ -141,7 +141,7 @@ impl Unit {
         let mut streams = if missing.is_empty() {
             HashMap::new()
         } else {
-            self.store.read_streams(&missing).await?
+            self.store.load_streams(&missing).await?
         };
         let mut states = Vec::with_capacity(stream_ids.len());
         for id in stream_ids {

@@ -35,6 +35,12 @@ const FEED_PREALLOCATE: i64 = 10_000;
 pub(crate) const EVENT_COLUMNS: &str = "position, (tx::text)::bigint as tx, event_id, workspace_id, \
      stream_type, stream_id, stream_version, event_type, schema_version, data, metadata, recorded_at";
 
+/// [`EVENT_COLUMNS`] without the metadata (read as empty): what deciding a command needs.
+pub(crate) const DECISION_COLUMNS: &str =
+    "position, (tx::text)::bigint as tx, event_id, workspace_id, \
+     stream_type, stream_id, stream_version, event_type, schema_version, data, \
+     '{}'::jsonb as metadata, recorded_at";
+
 #[derive(FromRow)]
 pub(crate) struct EventRow {
     position: i64,

@@ -147,7 +147,7 @@ impl EventStore {
         subjects.dedup();
         let erased: bool = sqlx::query_scalar(
             "select exists (select 1 from personal_data_keys
-                            where subject_id = any($1) and key is null)",
+                            where subject_id = any((select $1::uuid[])::uuid[]) and key is null)",
         )
         .bind(&subjects)
         .fetch_one(self.pool())

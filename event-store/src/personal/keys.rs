@@ -63,8 +63,10 @@ pub(crate) enum KeyCommit {
     Asynchronous,
 }
 
+/// The array behind a scalar subquery keeps the cached generic plan (an index probe per
+/// subject); given as a constant, it was planned anew on every read of a sealed event.
 const READ_KEYS_SQL: &str =
-    "select subject_id, key from personal_data_keys where subject_id = any($1)";
+    "select subject_id, key from personal_data_keys where subject_id = any((select $1::uuid[])::uuid[])";
 
 /// The keys to encrypt with, created for subjects seen for the first time.
 ///
