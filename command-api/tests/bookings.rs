@@ -23,18 +23,7 @@ async fn salon(app: &TestApp, stock: i64) -> Salon {
     let owner = app.onboard("Urban Glow", "owner@example.com").await;
     let token = Some(owner.access_token.as_str());
     let owner_id = user_id_of(&owner.access_token);
-    let weekly: Vec<Value> = (1..=7)
-        .map(|d| json!({"weekday": d, "start": "06:00", "end": "22:00"}))
-        .collect();
-    let hours = app
-        .client
-        .put(app.url(&format!("/staff/{owner_id}/availability")))
-        .bearer_auth(&owner.access_token)
-        .json(&json!({"weekly": weekly}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(hours.status(), StatusCode::OK);
+    app.open_every_day(&owner.access_token, &owner_id).await;
     let items: Value = app
         .post(
             "/onboarding/inventory",

@@ -64,21 +64,7 @@ async fn created(response: Response) -> Value {
 async fn salon(app: &TestApp) -> (Owner, String) {
     let owner = app.onboard("Urban Glow", "owner@example.com").await;
     let token = owner.access_token.as_str();
-    let weekly: Vec<Value> = (1..=7)
-        .map(|d| json!({"weekday": d, "start": "06:00", "end": "22:00"}))
-        .collect();
-    let hours = app
-        .client
-        .put(app.url(&format!(
-            "/staff/{}/availability",
-            user_id_of(&owner.access_token)
-        )))
-        .bearer_auth(token)
-        .json(&json!({"weekly": weekly}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(hours.status(), StatusCode::OK);
+    app.open_every_day(token, &user_id_of(token)).await;
     let services = created(
         app.post(
             "/onboarding/services",

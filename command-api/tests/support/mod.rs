@@ -185,6 +185,23 @@ impl TestApp {
         }
     }
 
+    /// Opens `user_id`'s calendar 06:00–22:00 every day of the week (`token` may set it: the
+    /// owner's, or the user's own).
+    pub async fn open_every_day(&self, token: &str, user_id: &str) {
+        let weekly: Vec<Value> = (1..=7)
+            .map(|d| json!({"weekday": d, "start": "06:00", "end": "22:00"}))
+            .collect();
+        let hours = self
+            .client
+            .put(self.url(&format!("/staff/{user_id}/availability")))
+            .bearer_auth(token)
+            .json(&json!({"weekly": weekly}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(hours.status(), StatusCode::OK);
+    }
+
     /// Invites a staff member with `permissions` and logs them in (the password taken from
     /// the invitation hand-over): their user id and access token.
     pub async fn staff_member(
