@@ -49,7 +49,8 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let url = std::env::var("DATABASE_URL")?;
+    let url = std::env::var("DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
     let events_wanted = env_usize("CAREOPS_BENCH_EVENTS", 1_000_000);
     let rate = env_usize("CAREOPS_BENCH_RATE", 500);
     let db = format!("careops_bench_projections_{}", std::process::id());
