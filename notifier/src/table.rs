@@ -40,6 +40,8 @@ pub struct NewRow {
     pub recipient_id: Option<Uuid>,
     pub subject_id: Uuid,
     pub cause_event_id: Uuid,
+    /// The cause's correlation id (the originating request), for the recorded events.
+    pub correlation_id: Option<String>,
     pub details: Details,
     /// (nonce, sealed) of a secret bound to the row id.
     pub secret: Option<(Vec<u8>, Vec<u8>)>,
@@ -57,6 +59,7 @@ pub struct Row {
     pub recipient_id: Option<Uuid>,
     pub subject_id: Uuid,
     pub cause_event_id: Uuid,
+    pub correlation_id: Option<String>,
     pub details: Details,
     pub secret: Option<(Vec<u8>, Vec<u8>)>,
     pub due_at: DateTime<Utc>,
@@ -96,6 +99,7 @@ pub async fn insert(conn: &mut PgConnection, rows: &[NewRow]) -> Result<u64, sql
     let mut recipients = Vec::with_capacity(rows.len());
     let mut subjects = Vec::with_capacity(rows.len());
     let mut causes = Vec::with_capacity(rows.len());
+    let mut correlations = Vec::with_capacity(rows.len());
     let mut details = Vec::with_capacity(rows.len());
     let mut nonces = Vec::with_capacity(rows.len());
     let mut sealed = Vec::with_capacity(rows.len());
@@ -109,6 +113,7 @@ pub async fn insert(conn: &mut PgConnection, rows: &[NewRow]) -> Result<u64, sql
         recipients.push(row.recipient_id);
         subjects.push(row.subject_id);
         causes.push(row.cause_event_id);
+        correlations.push(row.correlation_id.clone());
         details.push(serde_json::to_value(&row.details).unwrap_or_default());
         nonces.push(row.secret.as_ref().map(|(n, _)| n.clone()));
         sealed.push(row.secret.as_ref().map(|(_, s)| s.clone()));
@@ -117,14 +122,17 @@ pub async fn insert(conn: &mut PgConnection, rows: &[NewRow]) -> Result<u64, sql
     let inserted = sqlx::query(
         "insert into notifier.notifications
             (id, workspace_id, kind, channel, recipient_role, recipient_id, subject_id,
-             cause_event_id, details, secret_nonce, secret_sealed, due_at, next_attempt_at)
+             cause_event_id, details, secret_nonce, secret_sealed, due_at, next_attempt_at,
+             correlation_id)
          select id, workspace_id, kind, channel, recipient_role, recipient_id, subject_id,
-                cause_event_id, details, secret_nonce, secret_sealed, due_at, due_at
+                cause_event_id, details, secret_nonce, secret_sealed, due_at, due_at,
+                correlation_id
          from unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::uuid[],
                      $7::uuid[], $8::uuid[], $9::jsonb[], $10::bytea[], $11::bytea[],
-                     $12::timestamptz[])
+                     $12::timestamptz[], $13::text[])
               as t(id, workspace_id, kind, channel, recipient_role, recipient_id, subject_id,
-                   cause_event_id, details, secret_nonce, secret_sealed, due_at)
+                   cause_event_id, details, secret_nonce, secret_sealed, due_at,
+                   correlation_id)
          on conflict (id) do nothing",
     )
     .bind(&ids)
@@ -139,6 +147,7 @@ pub async fn insert(conn: &mut PgConnection, rows: &[NewRow]) -> Result<u64, sql
     .bind(&nonces)
     .bind(&sealed)
     .bind(&due)
+    .bind(&correlations)
     .execute(conn)
     .await?
     .rows_affected();
@@ -204,8 +213,8 @@ set next_attempt_at = $3, claim_token = $4
 from due
 where n.id = due.id
 returning n.id, n.workspace_id, n.kind, n.channel, n.recipient_role, n.recipient_id,
-          n.subject_id, n.cause_event_id, n.details, n.secret_nonce, n.secret_sealed,
-          n.due_at, n.attempts";
+          n.subject_id, n.cause_event_id, n.correlation_id, n.details, n.secret_nonce,
+          n.secret_sealed, n.due_at, n.attempts";
 
 /// Claims due rows (see [`CLAIM_SQL`]). Rows whose kind, channel or role this version does
 /// not know are skipped, never claimed forever.
@@ -250,6 +259,7 @@ pub async fn claim(
             recipient_id: r.try_get("recipient_id")?,
             subject_id: r.try_get("subject_id")?,
             cause_event_id: r.try_get("cause_event_id")?,
+            correlation_id: r.try_get("correlation_id")?,
             details: details.0,
             secret: nonce.zip(sealed),
             due_at: r.try_get("due_at")?,

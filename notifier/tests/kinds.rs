@@ -51,7 +51,10 @@ async fn a_booking_confirms_to_the_customer_with_an_ics_and_tells_owner_and_staf
         .append_in(
             &mut tx,
             s.workspace_id,
-            &Metadata::default(),
+            &Metadata {
+                correlation_id: Some(REQUEST_ID.into()),
+                ..Metadata::default()
+            },
             &[StreamWrite::new(
                 "booking",
                 domain::booking::stream_id(booking_id),
@@ -150,6 +153,9 @@ async fn a_booking_confirms_to_the_customer_with_an_ics_and_tells_owner_and_staf
         let data = event.data.to_string();
         assert!(!data.contains(CUSTOMER_EMAIL) && !data.contains(CUSTOMER_PHONE));
         assert_eq!(event.data["provider"], "file");
+        // The audit trail leads from the request to what it sent.
+        assert_eq!(event.metadata.correlation_id.as_deref(), Some(REQUEST_ID));
+        assert!(event.metadata.causation_id.is_some());
     }
     // Nothing more arrives (no second copy of anything).
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -913,6 +919,17 @@ async fn an_event_delivered_again_under_another_message_id_is_planned_and_sent_o
         [moved, moved],
         "email and SMS, for the new start"
     );
+    // A delivery reaches the sink before it is recorded: wait until nothing due is pending.
+    eventually("every due notification recorded", WAIT, || async {
+        sqlx::query_scalar::<_, i64>(
+            "select count(*) from notifier.notifications where status = 'pending' and due_at <= now()",
+        )
+        .fetch_one(&env.pool)
+        .await
+        .unwrap()
+            == 0
+    })
+    .await;
     let rows_before: Vec<(Uuid, String)> =
         sqlx::query_as("select id, status from notifier.notifications order by id")
             .fetch_all(&env.pool)

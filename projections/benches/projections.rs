@@ -3,7 +3,8 @@
 //!
 //! `DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres cargo bench -p projections`
 //! (`CAREOPS_BENCH_EVENTS`, default 1,000,000; `CAREOPS_BENCH_RATE`, default 500/s).
-//! Works in a scratch database that it creates and drops.
+//! Works in a scratch database that it creates and drops; `CAREOPS_BENCH_DB=name` keeps the
+//! database and reuses its events on the next run.
 
 #[path = "../tests/support/mod.rs"]
 #[allow(unused_imports)]
@@ -53,11 +54,23 @@ async fn main() -> anyhow::Result<()> {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
     let events_wanted = env_usize("CAREOPS_BENCH_EVENTS", 1_000_000);
     let rate = env_usize("CAREOPS_BENCH_RATE", 500);
-    let db = format!("careops_bench_projections_{}", std::process::id());
+    // A scratch database, dropped at the end; `CAREOPS_BENCH_DB` names one to keep and reuse
+    // (generating a million events takes minutes), filled only when it holds too few.
+    let kept = std::env::var("CAREOPS_BENCH_DB").ok();
+    let db = kept
+        .clone()
+        .unwrap_or_else(|| format!("careops_bench_projections_{}", std::process::id()));
     let mut admin = PgConnection::connect(&url).await?;
-    sqlx::query(&format!("create database {db}"))
-        .execute(&mut admin)
-        .await?;
+    let exists: bool =
+        sqlx::query_scalar("select exists (select 1 from pg_database where datname = $1)")
+            .bind(&db)
+            .fetch_one(&mut admin)
+            .await?;
+    if !exists {
+        sqlx::query(&format!("create database {db}"))
+            .execute(&mut admin)
+            .await?;
+    }
     let bench_url = match url.rfind('/') {
         Some(i) => format!("{}/{db}", &url[..i]),
         None => anyhow::bail!("DATABASE_URL has no database"),
@@ -69,30 +82,49 @@ async fn main() -> anyhow::Result<()> {
     event_store::migrate(&pool).await?;
     let store = EventStore::new(pool.clone());
 
-    // Generate and append (about 1.4 events per command).
-    let commands = support::random::commands(42, 50, events_wanted * 10 / 14);
-    let started = Instant::now();
-    let mut appended = 0usize;
-    for chunk in commands.chunks(50) {
-        let mut by_ws: Vec<(uuid::Uuid, Vec<support::Ev>)> = Vec::new();
-        for (ws, evs) in chunk {
-            appended += evs.len();
-            match by_ws.iter_mut().find(|(w, _)| w == ws) {
-                Some((_, all)) => all.extend(evs.iter().cloned()),
-                None => by_ws.push((*ws, evs.clone())),
+    // Generate and append (about 1.4 events per command) until there are `events_wanted`.
+    let mut appended: usize = sqlx::query_scalar::<_, i64>("select count(*) from events")
+        .fetch_one(&pool)
+        .await?
+        .try_into()?;
+    if appended < events_wanted {
+        let commands = support::random::commands(42, 50, events_wanted * 10 / 12);
+        let started = Instant::now();
+        for chunk in commands.chunks(50) {
+            let mut by_ws: Vec<(uuid::Uuid, Vec<support::Ev>)> = Vec::new();
+            for (ws, evs) in chunk {
+                appended += evs.len();
+                match by_ws.iter_mut().find(|(w, _)| w == ws) {
+                    Some((_, all)) => all.extend(evs.iter().cloned()),
+                    None => by_ws.push((*ws, evs.clone())),
+                }
+            }
+            for (ws, evs) in by_ws {
+                support::append(&store, ws, evs).await;
+            }
+            if appended >= events_wanted {
+                break;
             }
         }
-        for (ws, evs) in by_ws {
-            support::append(&store, ws, evs).await;
-        }
-        if appended >= events_wanted {
-            break;
-        }
+        println!(
+            "appended {appended} events in {:.1}s",
+            started.elapsed().as_secs_f64()
+        );
     }
+    sqlx::query("analyze").execute(&pool).await?;
+    let mix: Vec<(String, i64)> =
+        sqlx::query_as("select stream_type, count(*) from events group by 1 order by 2 desc")
+            .fetch_all(&pool)
+            .await?;
     println!(
-        "appended {appended} events in {:.1}s",
-        started.elapsed().as_secs_f64()
+        "{appended} events: {}",
+        mix.iter()
+            .map(|(t, n)| format!("{t} {n}"))
+            .collect::<Vec<_>>()
+            .join(", ")
     );
+    // The rebuild's own peak memory, not the generator's: reset the high-water mark.
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
 
     // Rebuild throughput.
     let options = RebuildOptions {
@@ -193,8 +225,10 @@ async fn main() -> anyhow::Result<()> {
     );
 
     pool.close().await;
-    sqlx::query(&format!("drop database {db} with (force)"))
-        .execute(&mut admin)
-        .await?;
+    if kept.is_none() {
+        sqlx::query(&format!("drop database {db} with (force)"))
+            .execute(&mut admin)
+            .await?;
+    }
     Ok(())
 }

@@ -16,6 +16,9 @@ struct CloudEvent {
     time: DateTime<Utc>,
     #[serde(default)]
     data: serde_json::Value,
+    /// The CareOps extension attribute with the originating request (CONTRACT.md "NATS").
+    #[serde(default)]
+    careopscorrelationid: Option<String>,
 }
 
 /// A message that is not a CareOps event.
@@ -51,6 +54,7 @@ pub fn parse(body: &[u8]) -> Result<Incoming, ParseError> {
         event_type: event_type.to_string(),
         time: event.time,
         data: event.data,
+        correlation_id: event.careopscorrelationid,
     })
 }
 

@@ -241,6 +241,7 @@ impl Consumer {
         let metadata = Metadata {
             actor_role: Some("system".into()),
             causation_id: Some(incoming.event_id.to_string()),
+            correlation_id: incoming.correlation_id.clone(),
             ..Metadata::default()
         };
         // Set aside before (a crash between commit and ack): the alert exists already.

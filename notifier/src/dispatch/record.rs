@@ -63,6 +63,7 @@ fn metadata(row: &Row) -> Metadata {
     Metadata {
         actor_role: Some("system".into()),
         causation_id: Some(row.cause_event_id.to_string()),
+        correlation_id: row.correlation_id.clone(),
         ..Metadata::default()
     }
 }
@@ -192,8 +193,12 @@ impl Dispatcher {
     }
 
     async fn try_record_many(&self, chunk: &[Sent]) -> Result<bool, RecordError> {
-        let mut by_workspace: std::collections::BTreeMap<uuid::Uuid, Vec<StreamWrite>> =
-            std::collections::BTreeMap::new();
+        // One append per workspace and cause, so each event keeps its causation and
+        // correlation (the metadata is per append).
+        let mut by_cause: std::collections::BTreeMap<
+            (uuid::Uuid, uuid::Uuid),
+            (Metadata, Vec<StreamWrite>),
+        > = std::collections::BTreeMap::new();
         for s in chunk {
             let events = NotificationAggregate::decide(
                 &None,
@@ -210,9 +215,10 @@ impl Dispatcher {
                 }
                 .into(),
             )?;
-            by_workspace
-                .entry(s.row.workspace_id)
-                .or_default()
+            by_cause
+                .entry((s.row.workspace_id, s.row.cause_event_id))
+                .or_insert_with(|| (metadata(&s.row), Vec::new()))
+                .1
                 .push(StreamWrite::new(
                     domain::notification::STREAM_TYPE,
                     domain::notification::stream_id(s.row.id),
@@ -220,15 +226,11 @@ impl Dispatcher {
                     new_events(&events),
                 ));
         }
-        let metadata = Metadata {
-            actor_role: Some("system".into()),
-            ..Metadata::default()
-        };
         let mut tx = self.pool.begin().await?;
-        for (workspace_id, writes) in &by_workspace {
+        for ((workspace_id, _), (metadata, writes)) in &by_cause {
             if let Err(error) = self
                 .store
-                .append_in(&mut tx, *workspace_id, &metadata, writes)
+                .append_in(&mut tx, *workspace_id, metadata, writes)
                 .await
             {
                 tx.rollback().await?;

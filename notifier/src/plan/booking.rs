@@ -34,6 +34,7 @@ pub(super) fn row(
         recipient_id,
         subject_id,
         cause_event_id: event.event_id,
+        correlation_id: event.correlation_id.clone(),
         details,
         secret: None,
         due_at,

@@ -45,6 +45,9 @@ pub struct Incoming {
     /// When it was recorded.
     pub time: DateTime<Utc>,
     pub data: serde_json::Value,
+    /// The request the event came from (its `X-Request-Id`), carried into what the notifier
+    /// records so one request's notifications can be found in the audit trail.
+    pub correlation_id: Option<String>,
 }
 
 impl From<&event_store::RecordedEvent> for Incoming {
@@ -58,6 +61,7 @@ impl From<&event_store::RecordedEvent> for Incoming {
             event_type: event.event_type.clone(),
             time: event.recorded_at,
             data: event.data.clone(),
+            correlation_id: event.metadata.correlation_id.clone(),
         }
     }
 }

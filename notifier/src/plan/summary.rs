@@ -65,6 +65,8 @@ pub async fn schedule(
             recipient_id: Some(owner_id),
             subject_id: workspace_id,
             cause_event_id,
+            // A timer of the workspace, not of the request that last changed its settings.
+            correlation_id: None,
             details: Details {
                 local_date: Some(date),
                 ..Details::default()

@@ -161,6 +161,9 @@ pub fn new_event<E: DomainEvent>(event: &E) -> NewEvent {
     }
 }
 
+/// The correlation id of every event the tests append (as if one request made them all).
+pub const REQUEST_ID: &str = "test-request-0001";
+
 /// Appends events to one stream; returns their ids.
 pub async fn append<E: DomainEvent>(
     store: &EventStore,
@@ -171,10 +174,14 @@ pub async fn append<E: DomainEvent>(
 ) -> Vec<Uuid> {
     let new: Vec<NewEvent> = events.iter().map(new_event).collect();
     let ids = new.iter().map(|e| e.event_id).collect();
+    let metadata = Metadata {
+        correlation_id: Some(REQUEST_ID.into()),
+        ..Metadata::default()
+    };
     store
         .append(
             workspace_id,
-            &Metadata::default(),
+            &metadata,
             &[StreamWrite::new(
                 stream_type,
                 stream_id,
