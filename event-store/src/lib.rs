@@ -47,7 +47,7 @@ pub use audit::{AuditFilter, AuditPage};
 pub use db::{connect, migrate, ConnectOptions, MIGRATOR};
 pub use envelope::{FeedPosition, Metadata, NewEvent, RecordedEvent};
 pub use error::{AppendError, StoreError};
-pub use feed::FeedBatch;
+pub use feed::{FeedBatch, FeedFilter};
 pub use personal::{erase_subject, is_erased, PersonalFields};
 pub use store::EventStore;
 pub use subscription::Subscription;

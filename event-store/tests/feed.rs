@@ -6,7 +6,9 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
-use event_store::{EventStore, ExpectedVersion, FeedPosition, Metadata};
+use event_store::{
+    EventStore, ExpectedVersion, FeedFilter, FeedPosition, Metadata, NewEvent, StreamWrite,
+};
 use rand::{Rng, SeedableRng};
 use sqlx::PgPool;
 use support::{event, write};
@@ -56,6 +58,95 @@ async fn the_feed_holds_back_events_behind_an_open_transaction(pool: PgPool) {
         "feed order is commit-safe (tx, position) order"
     );
     assert!(!batch.pending);
+}
+
+#[sqlx::test(migrator = "event_store::MIGRATOR")]
+async fn a_filtered_feed_read_returns_only_matching_events_and_holds_back_behind_an_open_one(
+    pool: PgPool,
+) {
+    let store = EventStore::new(pool.clone());
+    let ws = Uuid::now_v7();
+    let meta = Metadata::default();
+    let filter = FeedFilter {
+        stream_types: vec!["booking".into()],
+        event_types: vec!["ContactErased".into()],
+    };
+    let of = |stream_type: &str, id: &str, event_type: &str| {
+        StreamWrite::new(
+            stream_type,
+            id,
+            ExpectedVersion::Any,
+            vec![NewEvent::new(event_type, 1, serde_json::json!({}))],
+        )
+    };
+    for (stream_type, id, event_type) in [
+        ("booking", "b1", "BookingCreated"),
+        ("contact", "c1", "ContactCreated"),
+        ("contact", "c1", "ContactErased"),
+        ("inventory", "i1", "StockReceived"),
+        ("booking", "b1", "BookingConfirmed"),
+    ] {
+        store
+            .append(ws, &meta, &[of(stream_type, id, event_type)])
+            .await
+            .unwrap();
+    }
+    // Other tests' transactions on the server hold the feed back for a moment too.
+    let settled = |after: FeedPosition, limit: i64| {
+        let (store, filter) = (&store, &filter);
+        async move {
+            let deadline = std::time::Instant::now() + Duration::from_secs(30);
+            loop {
+                let batch = store
+                    .read_feed_matching(after, limit, filter)
+                    .await
+                    .unwrap();
+                if !batch.pending || std::time::Instant::now() > deadline {
+                    return batch;
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
+    };
+    let batch = settled(FeedPosition::START, 100).await;
+    let read: Vec<&str> = batch.events.iter().map(|e| e.event_type.as_str()).collect();
+    assert_eq!(
+        read,
+        ["BookingCreated", "ContactErased", "BookingConfirmed"]
+    );
+    assert!(!batch.pending);
+    // A limit cuts in feed order, and reading on from the last returned event continues.
+    let first = settled(FeedPosition::START, 2).await;
+    let rest = settled(first.events[1].feed_position(), 2).await;
+    assert_eq!(rest.events.len(), 1);
+    assert_eq!(rest.events[0].event_type, "BookingConfirmed");
+
+    // An open older transaction with a matching event holds back the younger ones…
+    let after = batch.events[2].feed_position();
+    let mut slow = pool.begin().await.unwrap();
+    store
+        .append_in(
+            &mut slow,
+            ws,
+            &meta,
+            &[of("booking", "b2", "BookingCreated")],
+        )
+        .await
+        .unwrap();
+    store
+        .append(ws, &meta, &[of("booking", "b3", "BookingCreated")])
+        .await
+        .unwrap();
+    let held = store.read_feed_matching(after, 100, &filter).await.unwrap();
+    assert!(held.events.is_empty() && held.pending);
+    slow.commit().await.unwrap();
+    let after_commit = settled(after, 100).await;
+    let streams: Vec<&str> = after_commit
+        .events
+        .iter()
+        .map(|e| e.stream_id.as_str())
+        .collect();
+    assert_eq!(streams, ["b2", "b3"], "nothing skipped, commit-safe order");
 }
 
 #[sqlx::test(migrator = "event_store::MIGRATOR")]

@@ -134,7 +134,17 @@ async fn main() -> anyhow::Result<()> {
         parallel: true,
     };
     let started = Instant::now();
-    let reports = projections::rebuild(&store, &ProjectionName::ALL, &options).await?;
+    // `CAREOPS_BENCH_PROJECTIONS=bookings,inbox` rebuilds only those (default: all).
+    let names: Vec<ProjectionName> = match std::env::var("CAREOPS_BENCH_PROJECTIONS") {
+        Ok(list) => list
+            .split(',')
+            .map(|n| {
+                ProjectionName::parse(n.trim()).ok_or_else(|| anyhow::anyhow!("no projection {n}"))
+            })
+            .collect::<anyhow::Result<_>>()?,
+        Err(_) => ProjectionName::ALL.to_vec(),
+    };
+    let reports = projections::rebuild(&store, &names, &options).await?;
     let total = started.elapsed().as_secs_f64();
     for r in &reports {
         println!(
@@ -152,7 +162,22 @@ async fn main() -> anyhow::Result<()> {
         peak_rss_mib()
     );
 
-    // Live lag at a steady command rate.
+    // Live lag at a steady command rate (`CAREOPS_BENCH_RATE=0` skips it).
+    if rate > 0 {
+        live_lag(&store, &pool, rate).await?;
+    }
+    pool.close().await;
+    if kept.is_none() {
+        sqlx::query(&format!("drop database {db} with (force)"))
+            .execute(&mut admin)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Appends `rate` commands a second for ten seconds while the projections run, and reports
+/// how long each took to reach every read model.
+async fn live_lag(store: &EventStore, pool: &sqlx::PgPool, rate: usize) -> anyhow::Result<()> {
     let stop = CancellationToken::new();
     let config = RunConfig {
         poll_interval: Duration::from_millis(100),
@@ -224,11 +249,5 @@ async fn main() -> anyhow::Result<()> {
         pct(1.0).as_secs_f64() * 1000.0
     );
 
-    pool.close().await;
-    if kept.is_none() {
-        sqlx::query(&format!("drop database {db} with (force)"))
-            .execute(&mut admin)
-            .await?;
-    }
     Ok(())
 }

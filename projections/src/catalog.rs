@@ -119,6 +119,22 @@ impl ProjectionName {
     }
 
     /// Whether this projection reads `event`.
+    /// The feed filter that returns every event this projection reads (and maybe a few
+    /// more: an event type named by an `Only` interest is matched in any stream, and
+    /// [`ProjectionName::reads`] still decides).
+    pub(crate) fn feed_filter(self) -> event_store::FeedFilter {
+        let mut filter = event_store::FeedFilter::default();
+        for (stream_type, interest) in self.interests() {
+            match interest {
+                Interest::All => filter.stream_types.push((*stream_type).to_string()),
+                Interest::Only(types) => filter
+                    .event_types
+                    .extend(types.iter().map(|t| (*t).to_string())),
+            }
+        }
+        filter
+    }
+
     pub(crate) fn reads(self, event: &RecordedEvent) -> bool {
         self.interests().iter().any(|(stream_type, interest)| {
             *stream_type == event.stream_type

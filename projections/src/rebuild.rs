@@ -51,7 +51,8 @@ impl Default for RebuildOptions {
 #[derive(Debug, Clone, Copy)]
 pub struct RebuildReport {
     pub name: ProjectionName,
-    /// Events replayed by this run (not counting those of an interrupted earlier run).
+    /// Feed events this run went through (not counting those of an interrupted earlier
+    /// run), whether or not the projection reads them.
     pub events: u64,
     pub elapsed: Duration,
     pub position: FeedPosition,
@@ -115,31 +116,53 @@ async fn replay_and_swap(
     let mut at = event_store::checkpoint::load(&mut *conn, &checkpoint).await?;
     let (_, remaining) = store.feed_lag(at).await?;
     let mut progress = Progress::new(options.progress, name.as_str(), remaining.max(0) as u64);
-    let mut events = 0u64;
+    let start = at;
+    // First only the events this projection reads (most of the feed is other projections'
+    // events), then the whole feed from the last of them to the head, so that the
+    // checkpoint ends where the feed does and the swap has little left to catch up.
+    let filter = name.feed_filter();
+    let mut filtered = true;
     loop {
-        let batch = store.read_feed(at, options.batch_size).await?;
-        let Some(last) = batch.events.last() else {
-            if batch.pending {
-                tokio::time::sleep(Duration::from_millis(5)).await;
-                continue;
-            }
-            break;
+        let batch = if filtered {
+            store
+                .read_feed_matching(at, options.batch_size, &filter)
+                .await?
+        } else {
+            store.read_feed(at, options.batch_size).await?
         };
-        let last = last.feed_position();
-        let mut tx = Connection::begin(&mut *conn).await?;
-        apply_events(&mut tx, name, &schema, &batch.events).await?;
-        event_store::checkpoint::save(&mut tx, &checkpoint, last).await?;
-        tx.commit().await?;
-        at = last;
-        events += batch.events.len() as u64;
-        progress.advance(batch.events.len() as u64);
-        if (batch.events.len() as i64) < options.batch_size && !batch.pending {
-            break;
+        let full = batch.events.len() as i64 >= options.batch_size;
+        if let Some(last) = batch.events.last() {
+            let last = last.feed_position();
+            let mut tx = Connection::begin(&mut *conn).await?;
+            apply_events(&mut tx, name, &schema, &batch.events).await?;
+            event_store::checkpoint::save(&mut tx, &checkpoint, last).await?;
+            tx.commit().await?;
+            // Progress in feed events passed: exact on the whole feed, estimated from the
+            // positions skipped on the filtered one (identities, nearly gapless).
+            let passed = if filtered {
+                u64::try_from(last.position - at.position).unwrap_or(0)
+            } else {
+                batch.events.len() as u64
+            };
+            progress.advance(passed);
+            at = last;
         }
+        if full {
+            continue;
+        }
+        if batch.pending {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+            continue;
+        }
+        if filtered {
+            filtered = false;
+            continue;
+        }
+        break;
     }
     let (position, caught_up) = swap(store, conn, name, at, options.batch_size).await?;
-    events += caught_up;
     progress.advance(caught_up);
+    let events = feed_events_between(conn, start, position).await?;
     progress.finish();
     tracing::info!(projection = %name, events, position = %position, "rebuilt and swapped in");
     Ok(RebuildReport {
@@ -148,6 +171,26 @@ async fn replay_and_swap(
         elapsed: started.elapsed(),
         position,
     })
+}
+
+/// How many feed events lie after `from` up to and including `to`: what a rebuild covered.
+async fn feed_events_between(
+    conn: &mut PgConnection,
+    from: FeedPosition,
+    to: FeedPosition,
+) -> sqlx::Result<u64> {
+    let count: i64 = sqlx::query_scalar(
+        "select count(*) from events
+          where (tx, position) > (($1::bigint)::text::xid8, $2)
+            and (tx, position) <= (($3::bigint)::text::xid8, $4)",
+    )
+    .bind(from.tx)
+    .bind(from.position)
+    .bind(to.tx)
+    .bind(to.position)
+    .fetch_one(conn)
+    .await?;
+    Ok(u64::try_from(count).unwrap_or(0))
 }
 
 /// Creates the rebuild schema unless an unfinished rebuild can be resumed.
