@@ -225,7 +225,7 @@ async fn live_lag(store: &EventStore, pool: &sqlx::PgPool, rate: usize) -> anyho
     let mut next = Instant::now();
     for (ws, evs) in live {
         next += interval;
-        let at = support::append(&store, ws, evs).await;
+        let at = support::append(store, ws, evs).await;
         let _ = tx.send((at, Instant::now()));
         if let Some(wait) = next.checked_duration_since(Instant::now()) {
             tokio::time::sleep(wait).await;
