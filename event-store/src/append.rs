@@ -53,6 +53,10 @@ pub struct StreamWrite {
     pub stream_id: String,
     pub expected: ExpectedVersion,
     pub events: Vec<NewEvent>,
+    /// Metadata for this stream's events instead of the append's: one transaction that
+    /// records the outcomes of several causes (the notifier's batch of deliveries) keeps
+    /// each event's own causation and correlation.
+    pub metadata: Option<Metadata>,
 }
 
 impl StreamWrite {
@@ -67,7 +71,14 @@ impl StreamWrite {
             stream_id: stream_id.into(),
             expected,
             events,
+            metadata: None,
         }
+    }
+
+    /// The same write with its own metadata (see [`StreamWrite::metadata`]).
+    pub fn with_metadata(mut self, metadata: Metadata) -> Self {
+        self.metadata = Some(metadata);
+        self
     }
 }
 
@@ -104,13 +115,13 @@ heads as (
 input as (
     select * from unnest((select $3::text[]), (select $4::text[]), (select $5::bigint[]),
                          (select $6::uuid[]), (select $7::text[]), (select $8::int[]),
-                         (select $9::jsonb[]))
-        with ordinality as i(stream_id, stream_type, idx, event_id, event_type, schema_version, data, ord)
+                         (select $9::jsonb[]), (select $11::jsonb[]))
+        with ordinality as i(stream_id, stream_type, idx, event_id, event_type, schema_version, data, metadata, ord)
 )
 insert into events (event_id, workspace_id, stream_type, stream_id, stream_version,
                     event_type, schema_version, data, metadata)
 select i.event_id, $10, i.stream_type, i.stream_id, h.current + i.idx,
-       i.event_type, i.schema_version, i.data, $11
+       i.event_type, i.schema_version, i.data, i.metadata
 from input i
 join heads h on h.stream_id = i.stream_id
 where not exists (select 1 from heads where expected >= 0 and expected <> current)
@@ -138,9 +149,10 @@ struct Columns {
     event_types: Vec<String>,
     schema_versions: Vec<i32>,
     data: Vec<serde_json::Value>,
+    metadata: Vec<serde_json::Value>,
 }
 
-fn columns(writes: &[StreamWrite]) -> Result<Columns, AppendError> {
+fn columns(writes: &[StreamWrite], metadata: &Metadata) -> Result<Columns, AppendError> {
     if writes.is_empty() {
         return Err(AppendError::Invalid(
             "an append needs at least one stream".into(),
@@ -158,7 +170,12 @@ fn columns(writes: &[StreamWrite]) -> Result<Columns, AppendError> {
         event_types: Vec::with_capacity(total),
         schema_versions: Vec::with_capacity(total),
         data: Vec::with_capacity(total),
+        metadata: Vec::with_capacity(total),
     };
+    let encode = |m: &Metadata| {
+        serde_json::to_value(m).map_err(|e| AppendError::Invalid(format!("metadata: {e}")))
+    };
+    let shared = encode(metadata)?;
     for write in writes {
         if write.stream_id.is_empty() {
             return Err(AppendError::Invalid("a stream id is empty".into()));
@@ -171,6 +188,7 @@ fn columns(writes: &[StreamWrite]) -> Result<Columns, AppendError> {
         }
         c.check_ids.push(write.stream_id.clone());
         c.check_expected.push(write.expected.as_sql());
+        let own = write.metadata.as_ref().map(encode).transpose()?;
         for (i, event) in write.events.iter().enumerate() {
             c.stream_ids.push(write.stream_id.clone());
             c.stream_types.push(write.stream_type.clone());
@@ -179,6 +197,8 @@ fn columns(writes: &[StreamWrite]) -> Result<Columns, AppendError> {
             c.event_types.push(event.event_type.clone());
             c.schema_versions.push(event.schema_version);
             c.data.push(event.data.clone());
+            c.metadata
+                .push(own.clone().unwrap_or_else(|| shared.clone()));
         }
     }
     Ok(c)
@@ -195,15 +215,12 @@ pub(crate) async fn append_on(
     writes: &[StreamWrite],
     key_commit: KeyCommit,
 ) -> Result<AppendOutcome, AppendError> {
-    let mut c = columns(writes)?;
+    let mut c = columns(writes, metadata)?;
     if personal::any_personal(writes) {
         // Personal fields are sealed before they reach the statement: plaintext never
         // enters the events table (one more statement, for these appends only).
         personal::seal(conn, workspace_id, writes, &mut c.data, key_commit).await?;
     }
-    let metadata = serde_json::to_value(metadata)
-        .map_err(|e| AppendError::Invalid(format!("metadata: {e}")))?;
-
     let rows: Result<Vec<(i64, i64, String, i64)>, sqlx::Error> = sqlx::query_as(APPEND_SQL)
         .bind(&c.check_ids)
         .bind(&c.check_expected)
@@ -215,7 +232,7 @@ pub(crate) async fn append_on(
         .bind(&c.schema_versions)
         .bind(&c.data)
         .bind(workspace_id)
-        .bind(&metadata)
+        .bind(&c.metadata)
         .fetch_all(&mut *conn)
         .await;
 

@@ -49,7 +49,8 @@ impl NewEvent {
     }
 }
 
-/// Who did it and why: stored with every event of one append.
+/// Who did it and why: stored with every event of one append (or of one write, see
+/// [`crate::StreamWrite::metadata`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Metadata {
     /// The user who issued the command; `None` for the public, webhooks and the system.

@@ -341,3 +341,43 @@ async fn metadata_and_envelope_are_stored_with_every_event(pool: PgPool) {
     assert_eq!(got.metadata, meta);
     assert!(got.position > 0 && got.tx > 0);
 }
+
+#[sqlx::test(migrator = "event_store::MIGRATOR")]
+async fn a_write_with_its_own_metadata_keeps_it_and_the_others_take_the_appends(pool: PgPool) {
+    let store = EventStore::new(pool);
+    let workspace = Uuid::now_v7();
+    let shared = Metadata {
+        actor_role: Some("system".into()),
+        ..Metadata::default()
+    };
+    let own = Metadata {
+        actor_role: Some("system".into()),
+        correlation_id: Some("request-7".into()),
+        causation_id: Some("cause-7".into()),
+        ..Metadata::default()
+    };
+    store
+        .append(
+            workspace,
+            &shared,
+            &[
+                write(
+                    "with-own",
+                    ExpectedVersion::NoStream,
+                    vec![event(1), event(2)],
+                )
+                .with_metadata(own.clone()),
+                write("with-shared", ExpectedVersion::NoStream, vec![event(3)]),
+            ],
+        )
+        .await
+        .unwrap();
+    let streams = store
+        .read_streams(&["with-own".to_string(), "with-shared".to_string()])
+        .await
+        .unwrap();
+    let own_events = &streams["with-own"];
+    assert_eq!(own_events.len(), 2);
+    assert!(own_events.iter().all(|e| e.metadata == own));
+    assert_eq!(streams["with-shared"][0].metadata, shared);
+}

@@ -193,12 +193,8 @@ impl Dispatcher {
     }
 
     async fn try_record_many(&self, chunk: &[Sent]) -> Result<bool, RecordError> {
-        // One append per workspace and cause, so each event keeps its causation and
-        // correlation (the metadata is per append).
-        let mut by_cause: std::collections::BTreeMap<
-            (uuid::Uuid, uuid::Uuid),
-            (Metadata, Vec<StreamWrite>),
-        > = std::collections::BTreeMap::new();
+        let mut by_workspace: std::collections::BTreeMap<uuid::Uuid, Vec<StreamWrite>> =
+            std::collections::BTreeMap::new();
         for s in chunk {
             let events = NotificationAggregate::decide(
                 &None,
@@ -215,22 +211,26 @@ impl Dispatcher {
                 }
                 .into(),
             )?;
-            by_cause
-                .entry((s.row.workspace_id, s.row.cause_event_id))
-                .or_insert_with(|| (metadata(&s.row), Vec::new()))
-                .1
-                .push(StreamWrite::new(
+            // One append per workspace; each event keeps its own cause and correlation.
+            by_workspace.entry(s.row.workspace_id).or_default().push(
+                StreamWrite::new(
                     domain::notification::STREAM_TYPE,
                     domain::notification::stream_id(s.row.id),
                     ExpectedVersion::NoStream,
                     new_events(&events),
-                ));
+                )
+                .with_metadata(metadata(&s.row)),
+            );
         }
         let mut tx = self.pool.begin().await?;
-        for ((workspace_id, _), (metadata, writes)) in &by_cause {
+        let system = Metadata {
+            actor_role: Some("system".into()),
+            ..Metadata::default()
+        };
+        for (workspace_id, writes) in &by_workspace {
             if let Err(error) = self
                 .store
-                .append_in(&mut tx, *workspace_id, metadata, writes)
+                .append_in(&mut tx, *workspace_id, &system, writes)
                 .await
             {
                 tx.rollback().await?;
