@@ -49,6 +49,11 @@ enum Command {
         /// Events applied per transaction.
         #[arg(long, default_value_t = 5000)]
         batch_size: i64,
+        /// Rebuild the projections all at once, each on its own connection, instead of one
+        /// after the other (progress as plain lines). The whole takes about as long as the
+        /// slowest one, where one after the other takes their sum.
+        #[arg(long)]
+        parallel: bool,
     },
 }
 
@@ -103,6 +108,7 @@ async fn main() -> anyhow::Result<()> {
             name,
             fresh,
             batch_size,
+            parallel,
         } => {
             let names = match name.as_deref() {
                 None => ProjectionName::ALL.to_vec(),
@@ -115,8 +121,13 @@ async fn main() -> anyhow::Result<()> {
             let options = RebuildOptions {
                 fresh,
                 batch_size,
-                progress: ProgressMode::Auto,
-                parallel: false,
+                // Several bars redrawn at once would garble each other on a terminal.
+                progress: if parallel {
+                    ProgressMode::Lines
+                } else {
+                    ProgressMode::Auto
+                },
+                parallel,
             };
             projections::rebuild(&EventStore::new(pool), &names, &options).await?;
         }

@@ -10,6 +10,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 pub enum ProgressMode {
     /// A bar on a terminal, lines every few seconds otherwise.
     Auto,
+    /// Lines every few seconds, also on a terminal (several rebuilds at once).
+    Lines,
     /// Nothing (tests, benchmarks).
     Quiet,
 }
@@ -43,7 +45,7 @@ impl Progress {
                 bar.set_prefix(name.to_owned());
                 Progress::Bar(bar)
             }
-            ProgressMode::Auto => {
+            ProgressMode::Auto | ProgressMode::Lines => {
                 eprintln!("rebuilding {name}: {total} events to replay");
                 Progress::Lines {
                     name: name.to_owned(),
