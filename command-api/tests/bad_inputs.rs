@@ -164,18 +164,7 @@ async fn salon(app: &TestApp) -> Salon {
     let owner = app.onboard("Urban Glow", "owner@example.com").await;
     let token = owner.access_token.clone();
     let owner_id = user_id_of(&token);
-    let weekly: Vec<Value> = (1..=7)
-        .map(|d| json!({"weekday": d, "start": "06:00", "end": "22:00"}))
-        .collect();
-    let hours = send(
-        app,
-        Method::PUT,
-        &format!("/staff/{owner_id}/availability"),
-        Some(&token),
-        &Body::Json(json!({"weekly": weekly})),
-    )
-    .await;
-    assert_eq!(hours.status(), StatusCode::OK);
+    app.open_every_day(&token, &owner_id).await;
     let items: Value = app
         .post(
             "/onboarding/inventory",

@@ -432,22 +432,8 @@ async fn staff_see_and_touch_only_their_own_bookings_and_other_workspaces_get_40
         .await
         .unwrap();
     let sarah = login["access_token"].as_str().unwrap().to_string();
-    let weekly: Vec<Value> = (1..=7)
-        .map(|d| json!({"weekday": d, "start": "06:00", "end": "22:00"}))
-        .collect();
-    let own_hours = app
-        .client
-        .put(app.url(&format!("/staff/{sarah_id}/availability")))
-        .bearer_auth(&sarah)
-        .json(&json!({"weekly": weekly}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        own_hours.status(),
-        StatusCode::OK,
-        "staff set their own hours"
-    );
+    // Staff set their own hours.
+    app.open_every_day(&sarah, &sarah_id).await;
 
     let owners: Value = app
         .post(

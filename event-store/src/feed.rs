@@ -33,6 +33,23 @@ pub struct FeedFilter {
     pub event_types: Vec<String>,
 }
 
+/// The feed read after `($1, $2)`, at most `$3` events, narrowed by `condition` (SQL that
+/// starts with `and`, or nothing).
+///
+/// `order by` names the table's columns: a bare `tx` would be the output column
+/// `(tx::text)::bigint as tx`, which sorts the same but cannot use the `(tx, position)`
+/// index, so every batch became a scan and sort of the whole table. The snapshot's xmin is
+/// taken once per statement (an init plan), not once per row.
+fn feed_sql(condition: &str) -> String {
+    format!(
+        "select {EVENT_COLUMNS}, tx < (select pg_snapshot_xmin(pg_current_snapshot())) as safe
+         from events
+         where (tx, position) > (($1::bigint)::text::xid8, $2) {condition}
+         order by events.tx, events.position
+         limit $3"
+    )
+}
+
 /// The index of the feed's `safe` column, right after [`EVENT_COLUMNS`].
 const SAFE_COLUMN: usize = 12;
 
@@ -126,17 +143,7 @@ impl EventStore {
         after: FeedPosition,
         limit: i64,
     ) -> Result<FeedBatch, StoreError> {
-        // `order by` names the table's columns: a bare `tx` would be the output column
-        // `(tx::text)::bigint as tx`, which sorts the same but cannot use the `(tx, position)`
-        // index, so every batch became a scan and sort of the whole table. The snapshot's
-        // xmin is taken once per statement (an init plan), not once per row.
-        let sql = format!(
-            "select {EVENT_COLUMNS}, tx < (select pg_snapshot_xmin(pg_current_snapshot())) as safe
-             from events
-             where (tx, position) > (($1::bigint)::text::xid8, $2)
-             order by events.tx, events.position
-             limit $3"
-        );
+        let sql = feed_sql("");
         let limit = limit.max(1);
         let rows = sqlx::query(&sql)
             .bind(after.tx)
@@ -162,14 +169,7 @@ impl EventStore {
         limit: i64,
         filter: &FeedFilter,
     ) -> Result<FeedBatch, StoreError> {
-        let sql = format!(
-            "select {EVENT_COLUMNS}, tx < (select pg_snapshot_xmin(pg_current_snapshot())) as safe
-             from events
-             where (tx, position) > (($1::bigint)::text::xid8, $2)
-               and (stream_type = any($4::text[]) or event_type = any($5::text[]))
-             order by events.tx, events.position
-             limit $3"
-        );
+        let sql = feed_sql("and (stream_type = any($4::text[]) or event_type = any($5::text[]))");
         let limit = limit.max(1);
         let rows = sqlx::query(&sql)
             .bind(after.tx)

@@ -118,7 +118,6 @@ impl ProjectionName {
         }
     }
 
-    /// Whether this projection reads `event`.
     /// The feed filter that returns every event this projection reads (and maybe a few
     /// more: an event type named by an `Only` interest is matched in any stream, and
     /// [`ProjectionName::reads`] still decides).
@@ -135,6 +134,7 @@ impl ProjectionName {
         filter
     }
 
+    /// Whether this projection reads `event`.
     pub(crate) fn reads(self, event: &RecordedEvent) -> bool {
         self.interests().iter().any(|(stream_type, interest)| {
             *stream_type == event.stream_type
