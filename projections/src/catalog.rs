@@ -1,10 +1,9 @@
 //! The list of projections: their names, schemas, the streams they read, and dispatch to
 //! their event handlers.
 
-use sqlx::PgConnection;
-
 use crate::decode::{decode, DecodeError, Event};
 use crate::projection;
+use crate::projection::plan::Plan;
 use event_store::RecordedEvent;
 
 /// One read model (a projection and the schema it owns).
@@ -19,15 +18,6 @@ pub enum ProjectionName {
     Inventory,
     Forms,
     Alerts,
-}
-
-/// Why applying an event failed (the projection stops, logs, and retries the batch).
-#[derive(Debug, thiserror::Error)]
-pub(crate) enum ApplyError {
-    #[error(transparent)]
-    Decode(#[from] DecodeError),
-    #[error("database: {0}")]
-    Database(#[from] sqlx::Error),
 }
 
 impl ProjectionName {
@@ -145,70 +135,50 @@ impl ProjectionName {
         })
     }
 
-    /// Applies one event to this projection's tables in `schema`. Events of other streams
-    /// and unknown event types are skipped.
-    pub(crate) async fn apply(
-        self,
-        conn: &mut PgConnection,
-        schema: &str,
-        event: &RecordedEvent,
-    ) -> Result<(), ApplyError> {
+    /// Adds what `event` changes in this projection's tables to `plan`. Events of other
+    /// streams and unknown event types add nothing.
+    pub(crate) fn plan(self, plan: &mut Plan, event: &RecordedEvent) -> Result<(), DecodeError> {
         if !self.reads(event) {
             return Ok(());
         }
         let Some(decoded) = decode(event)? else {
             return Ok(());
         };
-        let s = schema;
-        let e = event;
+        let (p, e) = (plan, event);
         match (self, &decoded) {
             (ProjectionName::Workspaces, Event::Workspace(ev)) => {
-                projection::workspaces::apply(conn, s, e, ev).await?
+                projection::workspaces::apply(p, e, ev)
             }
-            (ProjectionName::Staff, Event::User(ev)) => {
-                projection::staff::apply_user(conn, s, e, ev).await?
-            }
+            (ProjectionName::Staff, Event::User(ev)) => projection::staff::apply_user(p, e, ev),
             (ProjectionName::Staff, Event::Schedule(ev)) => {
-                projection::staff::apply_schedule(conn, s, e, ev).await?
+                projection::staff::apply_schedule(p, e, ev)
             }
-            (ProjectionName::Services, Event::Service(ev)) => {
-                projection::services::apply(conn, s, e, ev).await?
-            }
-            (ProjectionName::Bookings, Event::Booking(ev)) => {
-                projection::bookings::apply(conn, s, e, ev).await?
-            }
+            (ProjectionName::Services, Event::Service(ev)) => projection::services::apply(p, e, ev),
+            (ProjectionName::Bookings, Event::Booking(ev)) => projection::bookings::apply(p, e, ev),
             (ProjectionName::Bookings, Event::Contact(ev)) => {
-                projection::bookings::apply_contact(conn, s, ev).await?
+                projection::bookings::apply_contact(p, ev)
             }
-            (ProjectionName::Contacts, Event::Contact(ev)) => {
-                projection::contacts::apply(conn, s, e, ev).await?
-            }
-            (ProjectionName::Inbox, Event::Conversation(ev)) => {
-                projection::inbox::apply(conn, s, e, ev).await?
-            }
-            (ProjectionName::Inbox, Event::Contact(ev)) => {
-                projection::inbox::apply_contact(conn, s, ev).await?
-            }
+            (ProjectionName::Contacts, Event::Contact(ev)) => projection::contacts::apply(p, e, ev),
+            (ProjectionName::Inbox, Event::Conversation(ev)) => projection::inbox::apply(p, e, ev),
+            (ProjectionName::Inbox, Event::Contact(ev)) => projection::inbox::apply_contact(p, ev),
             (ProjectionName::Inventory, Event::Inventory(ev)) => {
-                projection::inventory::apply(conn, s, e, ev).await?
+                projection::inventory::apply(p, e, ev)
             }
             (ProjectionName::Forms, Event::FormTemplate(ev)) => {
-                projection::forms::apply_template(conn, s, e, ev).await?
+                projection::forms::apply_template(p, e, ev)
             }
             (ProjectionName::Forms, Event::FormRequest(ev)) => {
-                projection::forms::apply_request(conn, s, e, ev).await?
+                projection::forms::apply_request(p, e, ev)
             }
-            (ProjectionName::Forms, Event::Contact(ev)) => {
-                projection::forms::apply_contact(conn, s, ev).await?
-            }
+            (ProjectionName::Forms, Event::Contact(ev)) => projection::forms::apply_contact(p, ev),
             (ProjectionName::Alerts, Event::Inventory(ev)) => {
-                projection::alerts::apply_inventory(conn, s, e, ev).await?
+                projection::alerts::apply_inventory(p, e, ev)
             }
             (ProjectionName::Alerts, Event::Workspace(ev)) => {
-                projection::alerts::apply_workspace(conn, s, e, ev).await?
+                projection::alerts::apply_workspace(p, e, ev)
             }
             (ProjectionName::Alerts, Event::Notification(ev)) => {
-                projection::alerts::apply_notification(conn, s, e, ev).await?
+                projection::alerts::apply_notification(p, e, ev)
             }
             _ => {}
         }

@@ -7,111 +7,125 @@ use domain::inventory::InventoryEvent;
 use domain::notification::NotificationEvent;
 use domain::workspace::WorkspaceEvent;
 use event_store::RecordedEvent;
-use sqlx::PgConnection;
+use serde_json::json;
+use uuid::Uuid;
 
-pub(crate) async fn apply_inventory(
-    conn: &mut PgConnection,
-    s: &str,
-    e: &RecordedEvent,
-    ev: &InventoryEvent,
-) -> Result<(), sqlx::Error> {
+use super::plan::{Key, Plan};
+
+const NAME_ITEM: &str = "
+    insert into {s}.item_names (workspace_id, id, name)
+    select workspace_id, id, name from jsonb_populate_recordset(null::{s}.item_names, $1)";
+
+const RENAME_ITEM: &str = "
+    update {s}.item_names n set name = r.name
+    from jsonb_populate_recordset(null::{s}.item_names, $1) r where n.id = r.id";
+
+/// The message quotes the item's name as it is when the alert is raised.
+const RAISE_LOW_STOCK: &str = "
+    insert into {s}.alerts (workspace_id, id, kind, severity, message, subject_id, created_at)
+    select r.workspace_id, r.id, 'low_stock', 'warning',
+           coalesce(n.name, 'An item') || ' is low on stock: ' || r.quantity || ' left (threshold '
+               || r.threshold || ')',
+           r.subject_id, r.created_at
+    from jsonb_to_recordset($1) as r(workspace_id uuid, id uuid, subject_id uuid,
+            quantity bigint, threshold bigint, created_at timestamptz)
+        left join {s}.item_names n on n.id = r.subject_id";
+
+const RESOLVE_LOW_STOCK: &str = "
+    update {s}.alerts a set resolved_at = r.resolved_at
+    from jsonb_populate_recordset(null::{s}.alerts, $1) r
+    where a.subject_id = r.subject_id and a.kind = 'low_stock' and a.resolved_at is null";
+
+const DISMISS: &str = "
+    insert into {s}.dismissals (workspace_id, alert_id, dismissed_at)
+    select workspace_id, alert_id, dismissed_at
+    from jsonb_populate_recordset(null::{s}.dismissals, $1)
+    on conflict (alert_id) do nothing";
+
+const RAISE_NOTIFICATION_FAILED: &str = "
+    insert into {s}.alerts (workspace_id, id, kind, severity, message, subject_id, created_at)
+    select workspace_id, id, 'notification_failed', 'critical', message, subject_id, created_at
+    from jsonb_populate_recordset(null::{s}.alerts, $1)
+    on conflict (id) do nothing";
+
+fn item_name(item_id: Uuid) -> Key {
+    Key("item_name", item_id)
+}
+
+/// The low-stock alerts of an item (raising one and resolving them are ordered).
+fn low_stock_of(item_id: Uuid) -> Key {
+    Key("low_stock_alerts_of_item", item_id)
+}
+
+pub(crate) fn apply_inventory(plan: &mut Plan, e: &RecordedEvent, ev: &InventoryEvent) {
     match ev {
         InventoryEvent::InventoryItemCreated {
             item_id,
             workspace_id,
             name,
             ..
-        } => {
-            sqlx::query(&format!(
-                "insert into {s}.item_names (workspace_id, id, name) values ($1, $2, $3)"
-            ))
-            .bind(workspace_id)
-            .bind(item_id)
-            .bind(name.as_str())
-            .execute(conn)
-            .await?;
-        }
-        InventoryEvent::InventoryItemUpdated { item_id, name, .. } => {
-            sqlx::query(&format!(
-                "update {s}.item_names set name = $2 where id = $1"
-            ))
-            .bind(item_id)
-            .bind(name.as_str())
-            .execute(conn)
-            .await?;
-        }
+        } => plan.add(
+            NAME_ITEM,
+            &[item_name(*item_id)],
+            json!({ "workspace_id": workspace_id, "id": item_id, "name": name.as_str() }),
+        ),
+        InventoryEvent::InventoryItemUpdated { item_id, name, .. } => plan.add(
+            RENAME_ITEM,
+            &[item_name(*item_id)],
+            json!({ "id": item_id, "name": name.as_str() }),
+        ),
         InventoryEvent::LowStockCrossed {
             item_id,
             quantity,
             threshold,
         } => {
             // The alert's id is the event's id: the same on every rebuild.
-            sqlx::query(&format!(
-                "insert into {s}.alerts (workspace_id, id, kind, severity, message, subject_id,
-                    created_at)
-                 select $1, $2, 'low_stock', 'warning',
-                        coalesce(n.name, 'An item') || ' is low on stock: ' || $4 || ' left (threshold ' || $5 || ')',
-                        $3, $6
-                 from (select 1) one left join {s}.item_names n on n.id = $3"
-            ))
-            .bind(e.workspace_id)
-            .bind(e.event_id)
-            .bind(item_id)
-            .bind(i64::from(*quantity).to_string())
-            .bind(i64::from(*threshold).to_string())
-            .bind(e.recorded_at)
-            .execute(conn)
-            .await?;
+            plan.add_reading(
+                RAISE_LOW_STOCK,
+                &[low_stock_of(*item_id)],
+                &[item_name(*item_id)],
+                json!({
+                    "workspace_id": e.workspace_id,
+                    "id": e.event_id,
+                    "subject_id": item_id,
+                    "quantity": i64::from(*quantity),
+                    "threshold": i64::from(*threshold),
+                    "created_at": e.recorded_at,
+                }),
+            )
         }
-        InventoryEvent::LowStockCleared { item_id, .. } => {
-            sqlx::query(&format!(
-                "update {s}.alerts set resolved_at = $2
-                 where subject_id = $1 and kind = 'low_stock' and resolved_at is null"
-            ))
-            .bind(item_id)
-            .bind(e.recorded_at)
-            .execute(conn)
-            .await?;
-        }
+        InventoryEvent::LowStockCleared { item_id, .. } => plan.add(
+            RESOLVE_LOW_STOCK,
+            &[low_stock_of(*item_id)],
+            json!({ "subject_id": item_id, "resolved_at": e.recorded_at }),
+        ),
         _ => {}
     }
-    Ok(())
 }
 
 /// Dismissals hide an alert by id, stored or computed (see `query::alerts`).
-pub(crate) async fn apply_workspace(
-    conn: &mut PgConnection,
-    s: &str,
-    e: &RecordedEvent,
-    ev: &WorkspaceEvent,
-) -> Result<(), sqlx::Error> {
+pub(crate) fn apply_workspace(plan: &mut Plan, e: &RecordedEvent, ev: &WorkspaceEvent) {
     if let WorkspaceEvent::AlertDismissed {
         workspace_id,
         alert_id,
     } = ev
     {
-        sqlx::query(&format!(
-            "insert into {s}.dismissals (workspace_id, alert_id, dismissed_at)
-             values ($1, $2, $3) on conflict (alert_id) do nothing"
-        ))
-        .bind(workspace_id)
-        .bind(alert_id)
-        .bind(e.recorded_at)
-        .execute(conn)
-        .await?;
+        plan.add(
+            DISMISS,
+            &[Key("dismissal", *alert_id)],
+            json!({
+                "workspace_id": workspace_id,
+                "alert_id": alert_id,
+                "dismissed_at": e.recorded_at,
+            }),
+        );
     }
-    Ok(())
 }
 
 /// A notification the notifier gave up on (`NotificationFailed`) is a critical owner alert.
 /// Its message names the kind and channel and the notifier's reason, which never holds
 /// personal data.
-pub(crate) async fn apply_notification(
-    conn: &mut PgConnection,
-    s: &str,
-    e: &RecordedEvent,
-    ev: &NotificationEvent,
-) -> Result<(), sqlx::Error> {
+pub(crate) fn apply_notification(plan: &mut Plan, e: &RecordedEvent, ev: &NotificationEvent) {
     if let NotificationEvent::NotificationFailed {
         workspace_id,
         kind,
@@ -134,18 +148,16 @@ pub(crate) async fn apply_notification(
             None => format!("Notifications could not be prepared: {reason}"),
         };
         // The alert's id is the event's id: the same on every rebuild.
-        sqlx::query(&format!(
-            "insert into {s}.alerts (workspace_id, id, kind, severity, message, subject_id, created_at)
-             values ($1, $2, 'notification_failed', 'critical', $3, $4, $5)
-             on conflict (id) do nothing"
-        ))
-        .bind(workspace_id)
-        .bind(e.event_id)
-        .bind(message)
-        .bind(subject_id)
-        .bind(e.recorded_at)
-        .execute(conn)
-        .await?;
+        plan.add(
+            RAISE_NOTIFICATION_FAILED,
+            &[Key("alert", e.event_id)],
+            json!({
+                "workspace_id": workspace_id,
+                "id": e.event_id,
+                "message": message,
+                "subject_id": subject_id,
+                "created_at": e.recorded_at,
+            }),
+        );
     }
-    Ok(())
 }

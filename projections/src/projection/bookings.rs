@@ -6,16 +6,48 @@ use domain::booking::{BookingEvent, BookingSource};
 use domain::contact::ContactEvent;
 use domain::values::Minutes;
 use event_store::RecordedEvent;
-use sqlx::PgConnection;
+use serde_json::json;
+use uuid::Uuid;
 
+use super::plan::{Key, Plan};
 use super::{personal, version};
 
-pub(crate) async fn apply(
-    conn: &mut PgConnection,
-    s: &str,
-    e: &RecordedEvent,
-    ev: &BookingEvent,
-) -> Result<(), sqlx::Error> {
+const INSERT: &str = "
+    insert into {s}.bookings (workspace_id, id, status, service_id, staff_id, contact_id,
+        start_at, end_at, price_cents, currency, notes, source, created_at, updated_at,
+        version, buffer_before_minutes, buffer_after_minutes, calendar_dates)
+    select workspace_id, id, status, service_id, staff_id, contact_id, start_at, end_at,
+        price_cents, currency, notes, source, created_at, updated_at, version,
+        buffer_before_minutes, buffer_after_minutes, calendar_dates
+    from jsonb_populate_recordset(null::{s}.bookings, $1)";
+
+const SET_STATUS: &str = "
+    update {s}.bookings b set status = r.status, updated_at = r.updated_at, version = r.version
+    from jsonb_populate_recordset(null::{s}.bookings, $1) r where b.id = r.id";
+
+const RESCHEDULE: &str = "
+    update {s}.bookings b set start_at = r.start_at, end_at = r.end_at, staff_id = r.staff_id,
+        updated_at = r.updated_at, version = r.version, calendar_dates = r.calendar_dates
+    from jsonb_populate_recordset(null::{s}.bookings, $1) r where b.id = r.id";
+
+const SET_VERSION: &str = "
+    update {s}.bookings b set version = r.version
+    from jsonb_populate_recordset(null::{s}.bookings, $1) r where b.id = r.id";
+
+const ERASE_NOTES: &str = "
+    update {s}.bookings b set notes = null
+    from jsonb_populate_recordset(null::{s}.bookings, $1) r where b.contact_id = r.contact_id";
+
+fn booking(id: Uuid) -> Key {
+    Key("booking", id)
+}
+
+/// The notes of every booking of a contact (what an erasure blanks).
+fn notes_of(contact_id: Uuid) -> Key {
+    Key("booking_notes_of_contact", contact_id)
+}
+
+pub(crate) fn apply(plan: &mut Plan, e: &RecordedEvent, ev: &BookingEvent) {
     match ev {
         BookingEvent::BookingCreated {
             booking_id,
@@ -38,46 +70,42 @@ pub(crate) async fn apply(
                 BookingSource::Public => "public",
                 BookingSource::Staff { .. } => "staff",
             };
-            sqlx::query(&format!(
-                "insert into {s}.bookings (workspace_id, id, status, service_id, staff_id,
-                    contact_id, start_at, end_at, price_cents, currency, notes, source,
-                    created_at, updated_at, version, buffer_before_minutes,
-                    buffer_after_minutes, calendar_dates)
-                 values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14, $15,
-                    $16, $17)"
-            ))
-            .bind(workspace_id)
-            .bind(booking_id)
-            .bind(status.as_str())
-            .bind(service_id)
-            .bind(staff_id)
-            .bind(contact_id)
-            .bind(start)
-            .bind(end)
-            .bind(price.cents())
-            .bind(price.currency().code())
-            .bind(personal(notes, |n| n.as_ref().map(|n| n.as_str().to_owned())).flatten())
-            .bind(source)
-            .bind(e.recorded_at)
-            .bind(version(e))
-            .bind(minutes(*buffer_before_minutes))
-            .bind(minutes(*buffer_after_minutes))
-            .bind(calendar_dates)
-            .execute(conn)
-            .await?;
+            let notes = personal(notes, |n| n.as_ref().map(|n| n.as_str().to_owned())).flatten();
+            plan.add(
+                INSERT,
+                &[booking(*booking_id), notes_of(*contact_id)],
+                json!({
+                    "workspace_id": workspace_id,
+                    "id": booking_id,
+                    "status": status.as_str(),
+                    "service_id": service_id,
+                    "staff_id": staff_id,
+                    "contact_id": contact_id,
+                    "start_at": start,
+                    "end_at": end,
+                    "price_cents": price.cents(),
+                    "currency": price.currency().code(),
+                    "notes": notes,
+                    "source": source,
+                    "created_at": e.recorded_at,
+                    "updated_at": e.recorded_at,
+                    "version": version(e),
+                    "buffer_before_minutes": minutes(*buffer_before_minutes),
+                    "buffer_after_minutes": minutes(*buffer_after_minutes),
+                    "calendar_dates": calendar_dates,
+                }),
+            );
         }
         BookingEvent::BookingConfirmed { booking_id } => {
-            set_status(conn, s, e, *booking_id, "confirmed").await?
+            set_status(plan, e, *booking_id, "confirmed")
         }
         BookingEvent::BookingCancelled { booking_id, .. } => {
-            set_status(conn, s, e, *booking_id, "cancelled").await?
+            set_status(plan, e, *booking_id, "cancelled")
         }
         BookingEvent::BookingCompleted { booking_id, .. } => {
-            set_status(conn, s, e, *booking_id, "completed").await?
+            set_status(plan, e, *booking_id, "completed")
         }
-        BookingEvent::BookingNoShow { booking_id } => {
-            set_status(conn, s, e, *booking_id, "no_show").await?
-        }
+        BookingEvent::BookingNoShow { booking_id } => set_status(plan, e, *booking_id, "no_show"),
         BookingEvent::BookingRescheduled {
             booking_id,
             new_start,
@@ -85,35 +113,29 @@ pub(crate) async fn apply(
             new_staff_id,
             calendar_dates,
             ..
-        } => {
-            sqlx::query(&format!(
-                "update {s}.bookings set start_at = $2, end_at = $3, staff_id = $4,
-                    updated_at = $5, version = $6, calendar_dates = $7
-                 where id = $1"
-            ))
-            .bind(booking_id)
-            .bind(new_start)
-            .bind(new_end)
-            .bind(new_staff_id)
-            .bind(e.recorded_at)
-            .bind(version(e))
-            .bind(calendar_dates)
-            .execute(conn)
-            .await?;
-        }
+        } => plan.add(
+            RESCHEDULE,
+            &[booking(*booking_id)],
+            json!({
+                "id": booking_id,
+                "start_at": new_start,
+                "end_at": new_end,
+                "staff_id": new_staff_id,
+                "updated_at": e.recorded_at,
+                "version": version(e),
+                "calendar_dates": calendar_dates,
+            }),
+        ),
         BookingEvent::ReminderSent { booking_id, .. }
         | BookingEvent::FollowUpSent { booking_id, .. } => {
             // Not shown, but the stream moved on: keep the ETag in step.
-            sqlx::query(&format!(
-                "update {s}.bookings set version = $2 where id = $1"
-            ))
-            .bind(booking_id)
-            .bind(version(e))
-            .execute(conn)
-            .await?;
+            plan.add(
+                SET_VERSION,
+                &[booking(*booking_id)],
+                json!({ "id": booking_id, "version": version(e) }),
+            )
         }
     }
-    Ok(())
 }
 
 /// A buffer's length as stored (buffers are at most a few hours).
@@ -121,38 +143,26 @@ fn minutes(m: Minutes) -> i32 {
     i32::try_from(m.get()).unwrap_or(i32::MAX)
 }
 
-async fn set_status(
-    conn: &mut PgConnection,
-    s: &str,
-    e: &RecordedEvent,
-    booking_id: uuid::Uuid,
-    status: &str,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(&format!(
-        "update {s}.bookings set status = $2, updated_at = $3, version = $4 where id = $1"
-    ))
-    .bind(booking_id)
-    .bind(status)
-    .bind(e.recorded_at)
-    .bind(version(e))
-    .execute(conn)
-    .await?;
-    Ok(())
+fn set_status(plan: &mut Plan, e: &RecordedEvent, booking_id: Uuid, status: &str) {
+    plan.add(
+        SET_STATUS,
+        &[booking(booking_id)],
+        json!({
+            "id": booking_id,
+            "status": status,
+            "updated_at": e.recorded_at,
+            "version": version(e),
+        }),
+    );
 }
 
 /// Erasing a contact removes the personal part of their bookings (the notes).
-pub(crate) async fn apply_contact(
-    conn: &mut PgConnection,
-    s: &str,
-    ev: &ContactEvent,
-) -> Result<(), sqlx::Error> {
+pub(crate) fn apply_contact(plan: &mut Plan, ev: &ContactEvent) {
     if let ContactEvent::ContactErased { contact_id } = ev {
-        sqlx::query(&format!(
-            "update {s}.bookings set notes = null where contact_id = $1"
-        ))
-        .bind(contact_id)
-        .execute(conn)
-        .await?;
+        plan.add(
+            ERASE_NOTES,
+            &[notes_of(*contact_id)],
+            json!({ "contact_id": contact_id }),
+        );
     }
-    Ok(())
 }

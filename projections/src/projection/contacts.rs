@@ -3,16 +3,29 @@
 
 use domain::contact::ContactEvent;
 use event_store::RecordedEvent;
-use sqlx::PgConnection;
+use serde_json::json;
 
+use super::plan::{Key, Plan};
 use super::{personal, version};
 
-pub(crate) async fn apply(
-    conn: &mut PgConnection,
-    s: &str,
-    e: &RecordedEvent,
-    ev: &ContactEvent,
-) -> Result<(), sqlx::Error> {
+const INSERT: &str = "
+    insert into {s}.contacts (workspace_id, id, name, email, phone, erased, created_at,
+        updated_at, version)
+    select workspace_id, id, name, email, phone, erased, created_at, updated_at, version
+    from jsonb_populate_recordset(null::{s}.contacts, $1)";
+
+const UPDATE: &str = "
+    update {s}.contacts c set name = r.name, email = r.email, phone = r.phone,
+        updated_at = r.updated_at, version = r.version
+    from jsonb_populate_recordset(null::{s}.contacts, $1) r
+    where c.id = r.id and not c.erased";
+
+const ERASE: &str = "
+    update {s}.contacts c set name = null, email = null, phone = null, erased = true,
+        updated_at = r.updated_at, version = r.version
+    from jsonb_populate_recordset(null::{s}.contacts, $1) r where c.id = r.id";
+
+pub(crate) fn apply(plan: &mut Plan, e: &RecordedEvent, ev: &ContactEvent) {
     match ev {
         ContactEvent::ContactCreated {
             contact_id,
@@ -20,55 +33,46 @@ pub(crate) async fn apply(
             name,
             email,
             phone,
-        } => {
-            sqlx::query(&format!(
-                "insert into {s}.contacts (workspace_id, id, name, email, phone, erased,
-                    created_at, updated_at, version)
-                 values ($1, $2, $3, $4, $5, $6, $7, $7, $8)"
-            ))
-            .bind(workspace_id)
-            .bind(contact_id)
-            .bind(personal(name, |n| n.as_str().to_owned()))
-            .bind(personal(email, |m| m.as_ref().map(|m| m.as_str().to_owned())).flatten())
-            .bind(personal(phone, |p| p.as_ref().map(|p| p.as_str().to_owned())).flatten())
-            .bind(name.is_erased())
-            .bind(e.recorded_at)
-            .bind(version(e))
-            .execute(conn)
-            .await?;
-        }
+        } => plan.add(
+            INSERT,
+            &[Key("contact", *contact_id)],
+            json!({
+                "workspace_id": workspace_id,
+                "id": contact_id,
+                "name": personal(name, |n| n.as_str().to_owned()),
+                "email": personal(email, |m| m.as_ref().map(|m| m.as_str().to_owned())).flatten(),
+                "phone": personal(phone, |p| p.as_ref().map(|p| p.as_str().to_owned())).flatten(),
+                "erased": name.is_erased(),
+                "created_at": e.recorded_at,
+                "updated_at": e.recorded_at,
+                "version": version(e),
+            }),
+        ),
         ContactEvent::ContactUpdated {
             contact_id,
             name,
             email,
             phone,
-        } => {
-            sqlx::query(&format!(
-                "update {s}.contacts set name = $2, email = $3, phone = $4,
-                    updated_at = $5, version = $6
-                 where id = $1 and not erased"
-            ))
-            .bind(contact_id)
-            .bind(personal(name, |n| n.as_str().to_owned()))
-            .bind(personal(email, |m| m.as_ref().map(|m| m.as_str().to_owned())).flatten())
-            .bind(personal(phone, |p| p.as_ref().map(|p| p.as_str().to_owned())).flatten())
-            .bind(e.recorded_at)
-            .bind(version(e))
-            .execute(conn)
-            .await?;
-        }
-        ContactEvent::ContactErased { contact_id } => {
-            sqlx::query(&format!(
-                "update {s}.contacts set name = null, email = null, phone = null, erased = true,
-                    updated_at = $2, version = $3
-                 where id = $1"
-            ))
-            .bind(contact_id)
-            .bind(e.recorded_at)
-            .bind(version(e))
-            .execute(conn)
-            .await?;
-        }
+        } => plan.add(
+            UPDATE,
+            &[Key("contact", *contact_id)],
+            json!({
+                "id": contact_id,
+                "name": personal(name, |n| n.as_str().to_owned()),
+                "email": personal(email, |m| m.as_ref().map(|m| m.as_str().to_owned())).flatten(),
+                "phone": personal(phone, |p| p.as_ref().map(|p| p.as_str().to_owned())).flatten(),
+                "updated_at": e.recorded_at,
+                "version": version(e),
+            }),
+        ),
+        ContactEvent::ContactErased { contact_id } => plan.add(
+            ERASE,
+            &[Key("contact", *contact_id)],
+            json!({
+                "id": contact_id,
+                "updated_at": e.recorded_at,
+                "version": version(e),
+            }),
+        ),
     }
-    Ok(())
 }

@@ -4,65 +4,82 @@ use domain::contact::ContactEvent;
 use domain::form_request::FormRequestEvent;
 use domain::form_template::FormTemplateEvent;
 use event_store::RecordedEvent;
-use sqlx::types::Json;
-use sqlx::PgConnection;
+use serde_json::json;
+use uuid::Uuid;
 
+use super::plan::{Key, Plan};
 use super::version;
 
-pub(crate) async fn apply_template(
-    conn: &mut PgConnection,
-    s: &str,
-    e: &RecordedEvent,
-    ev: &FormTemplateEvent,
-) -> Result<(), sqlx::Error> {
+const DEFINE: &str = "
+    insert into {s}.templates (workspace_id, id, name, fields, created_at, updated_at, version)
+    select workspace_id, id, name, fields, created_at, updated_at, version
+    from jsonb_populate_recordset(null::{s}.templates, $1)";
+
+const REDEFINE: &str = "
+    update {s}.templates t set name = r.name, fields = r.fields, updated_at = r.updated_at,
+        version = r.version
+    from jsonb_populate_recordset(null::{s}.templates, $1) r where t.id = r.id";
+
+const REQUEST: &str = "
+    insert into {s}.requests (workspace_id, id, template_id, contact_id, booking_id, status,
+        requested_at, version)
+    select workspace_id, id, template_id, contact_id, booking_id, 'pending', requested_at,
+        version
+    from jsonb_populate_recordset(null::{s}.requests, $1)";
+
+const SUBMIT: &str = "
+    update {s}.requests q set status = 'submitted', answers = r.answers,
+        submitted_at = r.submitted_at, version = r.version
+    from jsonb_populate_recordset(null::{s}.requests, $1) r where q.id = r.id";
+
+const ERASE_ANSWERS: &str = "
+    update {s}.requests q set answers = null
+    from jsonb_populate_recordset(null::{s}.requests, $1) r where q.contact_id = r.contact_id";
+
+/// The answers of every request of a contact (what an erasure blanks).
+fn answers_of(contact_id: Uuid) -> Key {
+    Key("form_answers_of_contact", contact_id)
+}
+
+pub(crate) fn apply_template(plan: &mut Plan, e: &RecordedEvent, ev: &FormTemplateEvent) {
     match ev {
         FormTemplateEvent::FormTemplateDefined {
             template_id,
             workspace_id,
             name,
             fields,
-        } => {
-            sqlx::query(&format!(
-                "insert into {s}.templates (workspace_id, id, name, fields, created_at,
-                    updated_at, version)
-                 values ($1, $2, $3, $4, $5, $5, $6)"
-            ))
-            .bind(workspace_id)
-            .bind(template_id)
-            .bind(name.as_str())
-            .bind(Json(fields))
-            .bind(e.recorded_at)
-            .bind(version(e))
-            .execute(conn)
-            .await?;
-        }
+        } => plan.add(
+            DEFINE,
+            &[Key("form_template", *template_id)],
+            json!({
+                "workspace_id": workspace_id,
+                "id": template_id,
+                "name": name.as_str(),
+                "fields": fields,
+                "created_at": e.recorded_at,
+                "updated_at": e.recorded_at,
+                "version": version(e),
+            }),
+        ),
         FormTemplateEvent::FormTemplateUpdated {
             template_id,
             name,
             fields,
-        } => {
-            sqlx::query(&format!(
-                "update {s}.templates set name = $2, fields = $3, updated_at = $4, version = $5
-                 where id = $1"
-            ))
-            .bind(template_id)
-            .bind(name.as_str())
-            .bind(Json(fields))
-            .bind(e.recorded_at)
-            .bind(version(e))
-            .execute(conn)
-            .await?;
-        }
+        } => plan.add(
+            REDEFINE,
+            &[Key("form_template", *template_id)],
+            json!({
+                "id": template_id,
+                "name": name.as_str(),
+                "fields": fields,
+                "updated_at": e.recorded_at,
+                "version": version(e),
+            }),
+        ),
     }
-    Ok(())
 }
 
-pub(crate) async fn apply_request(
-    conn: &mut PgConnection,
-    s: &str,
-    e: &RecordedEvent,
-    ev: &FormRequestEvent,
-) -> Result<(), sqlx::Error> {
+pub(crate) fn apply_request(plan: &mut Plan, e: &RecordedEvent, ev: &FormRequestEvent) {
     match ev {
         FormRequestEvent::FormRequested {
             request_id,
@@ -70,57 +87,44 @@ pub(crate) async fn apply_request(
             template_id,
             contact_id,
             booking_id,
-        } => {
-            sqlx::query(&format!(
-                "insert into {s}.requests (workspace_id, id, template_id, contact_id, booking_id,
-                    status, requested_at, version)
-                 values ($1, $2, $3, $4, $5, 'pending', $6, $7)"
-            ))
-            .bind(workspace_id)
-            .bind(request_id)
-            .bind(template_id)
-            .bind(contact_id)
-            .bind(booking_id)
-            .bind(e.recorded_at)
-            .bind(version(e))
-            .execute(conn)
-            .await?;
-        }
+        } => plan.add(
+            REQUEST,
+            &[Key("form_request", *request_id)],
+            json!({
+                "workspace_id": workspace_id,
+                "id": request_id,
+                "template_id": template_id,
+                "contact_id": contact_id,
+                "booking_id": booking_id,
+                "requested_at": e.recorded_at,
+                "version": version(e),
+            }),
+        ),
         FormRequestEvent::FormSubmitted {
             request_id,
+            contact_id,
             answers,
             at,
-            ..
-        } => {
-            sqlx::query(&format!(
-                "update {s}.requests set status = 'submitted', answers = $2, submitted_at = $3,
-                    version = $4
-                 where id = $1"
-            ))
-            .bind(request_id)
-            .bind(answers.known().map(Json))
-            .bind(at)
-            .bind(version(e))
-            .execute(conn)
-            .await?;
-        }
+        } => plan.add(
+            SUBMIT,
+            &[Key("form_request", *request_id), answers_of(*contact_id)],
+            json!({
+                "id": request_id,
+                "answers": answers.known(),
+                "submitted_at": at,
+                "version": version(e),
+            }),
+        ),
     }
-    Ok(())
 }
 
 /// Erasing a contact removes their answers.
-pub(crate) async fn apply_contact(
-    conn: &mut PgConnection,
-    s: &str,
-    ev: &ContactEvent,
-) -> Result<(), sqlx::Error> {
+pub(crate) fn apply_contact(plan: &mut Plan, ev: &ContactEvent) {
     if let ContactEvent::ContactErased { contact_id } = ev {
-        sqlx::query(&format!(
-            "update {s}.requests set answers = null where contact_id = $1"
-        ))
-        .bind(contact_id)
-        .execute(conn)
-        .await?;
+        plan.add(
+            ERASE_ANSWERS,
+            &[answers_of(*contact_id)],
+            json!({ "contact_id": contact_id }),
+        );
     }
-    Ok(())
 }

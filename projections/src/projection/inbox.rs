@@ -6,10 +6,57 @@ use domain::conversation::{Channel, ConversationEvent, Direction};
 use domain::values::MessageBody;
 use domain::Personal;
 use event_store::RecordedEvent;
-use sqlx::PgConnection;
+use serde_json::json;
 use uuid::Uuid;
 
+use super::plan::{Key, Plan};
 use super::{personal, version};
+
+const START: &str = "
+    insert into {s}.conversations (workspace_id, id, contact_id, channel, created_at,
+        updated_at, version)
+    select workspace_id, id, contact_id, channel, created_at, updated_at, version
+    from jsonb_populate_recordset(null::{s}.conversations, $1)";
+
+const INSERT_MESSAGE: &str = "
+    insert into {s}.messages (workspace_id, id, conversation_id, contact_id, channel, direction,
+        body, sent_by, at, feed_position)
+    select workspace_id, id, conversation_id, contact_id, channel, direction, body, sent_by, at,
+        feed_position
+    from jsonb_populate_recordset(null::{s}.messages, $1)";
+
+/// A message on its conversation: an inbound message starts (or continues) waiting for an
+/// answer, a reply ends it. `last_message_at` carries the message's time.
+const COUNT_MESSAGE: &str = "
+    update {s}.conversations c set last_direction = r.last_direction,
+        unanswered_since = case when r.last_direction = 'inbound'
+            then coalesce(c.unanswered_since, r.last_message_at) end,
+        last_message_at = greatest(c.last_message_at, r.last_message_at),
+        message_count = c.message_count + 1, updated_at = r.updated_at, version = r.version
+    from jsonb_populate_recordset(null::{s}.conversations, $1) r where c.id = r.id";
+
+const ASSIGN: &str = "
+    update {s}.conversations c set assignee = r.assignee, updated_at = r.updated_at,
+        version = r.version
+    from jsonb_populate_recordset(null::{s}.conversations, $1) r where c.id = r.id";
+
+const SET_CLOSED: &str = "
+    update {s}.conversations c set closed = r.closed, updated_at = r.updated_at,
+        version = r.version
+    from jsonb_populate_recordset(null::{s}.conversations, $1) r where c.id = r.id";
+
+const ERASE_BODIES: &str = "
+    update {s}.messages m set body = null
+    from jsonb_populate_recordset(null::{s}.messages, $1) r where m.contact_id = r.contact_id";
+
+fn conversation(id: Uuid) -> Key {
+    Key("conversation", id)
+}
+
+/// The bodies of every message of a contact (what an erasure blanks).
+fn bodies_of(contact_id: Uuid) -> Key {
+    Key("message_bodies_of_contact", contact_id)
+}
 
 pub(crate) fn channel_str(channel: Channel) -> &'static str {
     match channel {
@@ -18,33 +65,26 @@ pub(crate) fn channel_str(channel: Channel) -> &'static str {
     }
 }
 
-pub(crate) async fn apply(
-    conn: &mut PgConnection,
-    s: &str,
-    e: &RecordedEvent,
-    ev: &ConversationEvent,
-) -> Result<(), sqlx::Error> {
+pub(crate) fn apply(plan: &mut Plan, e: &RecordedEvent, ev: &ConversationEvent) {
     match ev {
         ConversationEvent::ConversationStarted {
             conversation_id,
             workspace_id,
             contact_id,
             channel,
-        } => {
-            sqlx::query(&format!(
-                "insert into {s}.conversations (workspace_id, id, contact_id, channel,
-                    created_at, updated_at, version)
-                 values ($1, $2, $3, $4, $5, $5, $6)"
-            ))
-            .bind(workspace_id)
-            .bind(conversation_id)
-            .bind(contact_id)
-            .bind(channel_str(*channel))
-            .bind(e.recorded_at)
-            .bind(version(e))
-            .execute(conn)
-            .await?;
-        }
+        } => plan.add(
+            START,
+            &[conversation(*conversation_id)],
+            json!({
+                "workspace_id": workspace_id,
+                "id": conversation_id,
+                "contact_id": contact_id,
+                "channel": channel_str(*channel),
+                "created_at": e.recorded_at,
+                "updated_at": e.recorded_at,
+                "version": version(e),
+            }),
+        ),
         ConversationEvent::MessageReceived {
             conversation_id,
             message_id,
@@ -53,8 +93,10 @@ pub(crate) async fn apply(
             body,
             at,
             ..
-        } => {
-            let message = Message {
+        } => add_message(
+            plan,
+            e,
+            &Message {
                 conversation_id: *conversation_id,
                 message_id: *message_id,
                 contact_id: *contact_id,
@@ -63,9 +105,8 @@ pub(crate) async fn apply(
                 body,
                 sent_by: None,
                 at: *at,
-            };
-            add_message(conn, s, e, &message).await?;
-        }
+            },
+        ),
         ConversationEvent::MessageSent {
             conversation_id,
             message_id,
@@ -75,8 +116,10 @@ pub(crate) async fn apply(
             sent_by,
             at,
             ..
-        } => {
-            let message = Message {
+        } => add_message(
+            plan,
+            e,
+            &Message {
                 conversation_id: *conversation_id,
                 message_id: *message_id,
                 contact_id: *contact_id,
@@ -85,31 +128,28 @@ pub(crate) async fn apply(
                 body,
                 sent_by: *sent_by,
                 at: *at,
-            };
-            add_message(conn, s, e, &message).await?;
-        }
+            },
+        ),
         ConversationEvent::ConversationAssigned {
             conversation_id,
             assignee,
-        } => {
-            update(
-                conn,
-                s,
-                e,
-                *conversation_id,
-                "assignee = $4",
-                Some(*assignee),
-            )
-            .await?;
-        }
+        } => plan.add(
+            ASSIGN,
+            &[conversation(*conversation_id)],
+            json!({
+                "id": conversation_id,
+                "assignee": assignee,
+                "updated_at": e.recorded_at,
+                "version": version(e),
+            }),
+        ),
         ConversationEvent::ConversationClosed { conversation_id } => {
-            update(conn, s, e, *conversation_id, "closed = true", None).await?;
+            set_closed(plan, e, *conversation_id, true)
         }
         ConversationEvent::ConversationReopened { conversation_id } => {
-            update(conn, s, e, *conversation_id, "closed = false", None).await?;
+            set_closed(plan, e, *conversation_id, false)
         }
     }
-    Ok(())
 }
 
 struct Message<'a> {
@@ -123,88 +163,60 @@ struct Message<'a> {
     at: DateTime<Utc>,
 }
 
-async fn add_message(
-    conn: &mut PgConnection,
-    s: &str,
-    e: &RecordedEvent,
-    m: &Message<'_>,
-) -> Result<(), sqlx::Error> {
+fn add_message(plan: &mut Plan, e: &RecordedEvent, m: &Message<'_>) {
     let direction = match m.direction {
         Direction::Inbound => "inbound",
         Direction::Outbound => "outbound",
     };
-    sqlx::query(&format!(
-        "insert into {s}.messages (workspace_id, id, conversation_id, contact_id, channel,
-            direction, body, sent_by, at, feed_position)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
-    ))
-    .bind(e.workspace_id)
-    .bind(m.message_id)
-    .bind(m.conversation_id)
-    .bind(m.contact_id)
-    .bind(channel_str(m.channel))
-    .bind(direction)
-    .bind(personal(m.body, |b| b.as_str().to_owned()))
-    .bind(m.sent_by)
-    .bind(m.at)
-    .bind(e.position)
-    .execute(&mut *conn)
-    .await?;
-    // An inbound message starts (or continues) waiting for an answer; a reply ends it.
-    let unanswered = match m.direction {
-        Direction::Inbound => "coalesce(unanswered_since, $4)",
-        Direction::Outbound => "null",
-    };
-    sqlx::query(&format!(
-        "update {s}.conversations set last_direction = $5, unanswered_since = {unanswered},
-            last_message_at = greatest(last_message_at, $4), message_count = message_count + 1,
-            updated_at = $2, version = $3
-         where id = $1"
-    ))
-    .bind(m.conversation_id)
-    .bind(e.recorded_at)
-    .bind(version(e))
-    .bind(m.at)
-    .bind(direction)
-    .execute(conn)
-    .await?;
-    Ok(())
+    plan.add(
+        INSERT_MESSAGE,
+        &[Key("message", m.message_id), bodies_of(m.contact_id)],
+        json!({
+            "workspace_id": e.workspace_id,
+            "id": m.message_id,
+            "conversation_id": m.conversation_id,
+            "contact_id": m.contact_id,
+            "channel": channel_str(m.channel),
+            "direction": direction,
+            "body": personal(m.body, |b| b.as_str().to_owned()),
+            "sent_by": m.sent_by,
+            "at": m.at,
+            "feed_position": e.position,
+        }),
+    );
+    plan.add(
+        COUNT_MESSAGE,
+        &[conversation(m.conversation_id)],
+        json!({
+            "id": m.conversation_id,
+            "last_direction": direction,
+            "last_message_at": m.at,
+            "updated_at": e.recorded_at,
+            "version": version(e),
+        }),
+    );
 }
 
-async fn update(
-    conn: &mut PgConnection,
-    s: &str,
-    e: &RecordedEvent,
-    conversation_id: Uuid,
-    set: &str,
-    assignee: Option<Option<Uuid>>,
-) -> Result<(), sqlx::Error> {
-    let sql =
-        format!("update {s}.conversations set {set}, updated_at = $2, version = $3 where id = $1");
-    let mut query = sqlx::query(&sql)
-        .bind(conversation_id)
-        .bind(e.recorded_at)
-        .bind(version(e));
-    if let Some(assignee) = assignee {
-        query = query.bind(assignee);
-    }
-    query.execute(conn).await?;
-    Ok(())
+fn set_closed(plan: &mut Plan, e: &RecordedEvent, conversation_id: Uuid, closed: bool) {
+    plan.add(
+        SET_CLOSED,
+        &[conversation(conversation_id)],
+        json!({
+            "id": conversation_id,
+            "closed": closed,
+            "updated_at": e.recorded_at,
+            "version": version(e),
+        }),
+    );
 }
 
 /// Erasing a contact removes their message bodies.
-pub(crate) async fn apply_contact(
-    conn: &mut PgConnection,
-    s: &str,
-    ev: &ContactEvent,
-) -> Result<(), sqlx::Error> {
+pub(crate) fn apply_contact(plan: &mut Plan, ev: &ContactEvent) {
     if let ContactEvent::ContactErased { contact_id } = ev {
-        sqlx::query(&format!(
-            "update {s}.messages set body = null where contact_id = $1"
-        ))
-        .bind(contact_id)
-        .execute(conn)
-        .await?;
+        plan.add(
+            ERASE_BODIES,
+            &[bodies_of(*contact_id)],
+            json!({ "contact_id": contact_id }),
+        );
     }
-    Ok(())
 }

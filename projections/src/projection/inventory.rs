@@ -2,17 +2,35 @@
 
 use domain::inventory::InventoryEvent;
 use event_store::RecordedEvent;
-use sqlx::PgConnection;
-use uuid::Uuid;
+use serde_json::json;
 
+use super::plan::{Key, Plan};
 use super::version;
 
-pub(crate) async fn apply(
-    conn: &mut PgConnection,
-    s: &str,
-    e: &RecordedEvent,
-    ev: &InventoryEvent,
-) -> Result<(), sqlx::Error> {
+const INSERT: &str = "
+    insert into {s}.items (workspace_id, id, name, unit, quantity, threshold, created_at,
+        updated_at, version)
+    select workspace_id, id, name, unit, quantity, threshold, created_at, updated_at, version
+    from jsonb_populate_recordset(null::{s}.items, $1)";
+
+const UPDATE: &str = "
+    update {s}.items i set name = r.name, unit = r.unit, threshold = r.threshold,
+        updated_at = r.updated_at, version = r.version
+    from jsonb_populate_recordset(null::{s}.items, $1) r where i.id = r.id";
+
+const SET_QUANTITY: &str = "
+    update {s}.items i set quantity = r.quantity, updated_at = r.updated_at, version = r.version
+    from jsonb_populate_recordset(null::{s}.items, $1) r where i.id = r.id";
+
+const SET_LAST_ALERT: &str = "
+    update {s}.items i set last_alert_at = r.last_alert_at, version = r.version
+    from jsonb_populate_recordset(null::{s}.items, $1) r where i.id = r.id";
+
+const SET_VERSION: &str = "
+    update {s}.items i set version = r.version
+    from jsonb_populate_recordset(null::{s}.items, $1) r where i.id = r.id";
+
+pub(crate) fn apply(plan: &mut Plan, e: &RecordedEvent, ev: &InventoryEvent) {
     match ev {
         InventoryEvent::InventoryItemCreated {
             item_id,
@@ -21,43 +39,38 @@ pub(crate) async fn apply(
             unit,
             quantity,
             threshold,
-        } => {
-            sqlx::query(&format!(
-                "insert into {s}.items (workspace_id, id, name, unit, quantity, threshold,
-                    created_at, updated_at, version)
-                 values ($1, $2, $3, $4, $5, $6, $7, $7, $8)"
-            ))
-            .bind(workspace_id)
-            .bind(item_id)
-            .bind(name.as_str())
-            .bind(unit.as_str())
-            .bind(i64::from(*quantity))
-            .bind(i64::from(*threshold))
-            .bind(e.recorded_at)
-            .bind(version(e))
-            .execute(conn)
-            .await?;
-        }
+        } => plan.add(
+            INSERT,
+            &[Key("item", *item_id)],
+            json!({
+                "workspace_id": workspace_id,
+                "id": item_id,
+                "name": name.as_str(),
+                "unit": unit.as_str(),
+                "quantity": i64::from(*quantity),
+                "threshold": i64::from(*threshold),
+                "created_at": e.recorded_at,
+                "updated_at": e.recorded_at,
+                "version": version(e),
+            }),
+        ),
         InventoryEvent::InventoryItemUpdated {
             item_id,
             name,
             unit,
             threshold,
-        } => {
-            sqlx::query(&format!(
-                "update {s}.items set name = $2, unit = $3, threshold = $4, updated_at = $5,
-                    version = $6
-                 where id = $1"
-            ))
-            .bind(item_id)
-            .bind(name.as_str())
-            .bind(unit.as_str())
-            .bind(i64::from(*threshold))
-            .bind(e.recorded_at)
-            .bind(version(e))
-            .execute(conn)
-            .await?;
-        }
+        } => plan.add(
+            UPDATE,
+            &[Key("item", *item_id)],
+            json!({
+                "id": item_id,
+                "name": name.as_str(),
+                "unit": unit.as_str(),
+                "threshold": i64::from(*threshold),
+                "updated_at": e.recorded_at,
+                "version": version(e),
+            }),
+        ),
         InventoryEvent::StockReceived {
             item_id,
             quantity_after,
@@ -77,45 +90,26 @@ pub(crate) async fn apply(
             item_id,
             quantity_after,
             ..
-        } => {
-            sqlx::query(&format!(
-                "update {s}.items set quantity = $2, updated_at = $3, version = $4 where id = $1"
-            ))
-            .bind(item_id)
-            .bind(i64::from(*quantity_after))
-            .bind(e.recorded_at)
-            .bind(version(e))
-            .execute(conn)
-            .await?;
-        }
-        InventoryEvent::LowStockAlerted { item_id, at } => {
-            sqlx::query(&format!(
-                "update {s}.items set last_alert_at = $2, version = $3 where id = $1"
-            ))
-            .bind(item_id)
-            .bind(at)
-            .bind(version(e))
-            .execute(conn)
-            .await?;
-        }
+        } => plan.add(
+            SET_QUANTITY,
+            &[Key("item", *item_id)],
+            json!({
+                "id": item_id,
+                "quantity": i64::from(*quantity_after),
+                "updated_at": e.recorded_at,
+                "version": version(e),
+            }),
+        ),
+        InventoryEvent::LowStockAlerted { item_id, at } => plan.add(
+            SET_LAST_ALERT,
+            &[Key("item", *item_id)],
+            json!({ "id": item_id, "last_alert_at": at, "version": version(e) }),
+        ),
         InventoryEvent::LowStockCrossed { item_id, .. }
-        | InventoryEvent::LowStockCleared { item_id, .. } => {
-            bump(conn, s, e, *item_id).await?;
-        }
+        | InventoryEvent::LowStockCleared { item_id, .. } => plan.add(
+            SET_VERSION,
+            &[Key("item", *item_id)],
+            json!({ "id": item_id, "version": version(e) }),
+        ),
     }
-    Ok(())
-}
-
-async fn bump(
-    conn: &mut PgConnection,
-    s: &str,
-    e: &RecordedEvent,
-    item_id: Uuid,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(&format!("update {s}.items set version = $2 where id = $1"))
-        .bind(item_id)
-        .bind(version(e))
-        .execute(conn)
-        .await?;
-    Ok(())
 }

@@ -1,9 +1,10 @@
 //! The event handlers of each projection: how one event changes that projection's tables.
 //!
-//! Handlers take the schema to write to (the live `rm_<name>` or a rebuild's
-//! `rm_<name>__rebuild`) and only ever touch their own projection's tables, so a projection
-//! can be rebuilt on its own. They are idempotent per row where cheap (upserts), but
-//! exactly-once application is the runner's job (checkpoint in the same transaction).
+//! Handlers add the rows an event writes to a [`plan::Plan`], which the runner then writes
+//! set-based into the schema being applied (the live `rm_<name>` or a rebuild's
+//! `rm_<name>__rebuild`). They only ever touch their own projection's tables, so a
+//! projection can be rebuilt on its own. Exactly-once application is the runner's job
+//! (checkpoint in the same transaction).
 
 pub mod alerts;
 pub mod bookings;
@@ -11,6 +12,7 @@ pub mod contacts;
 pub mod forms;
 pub mod inbox;
 pub mod inventory;
+pub(crate) mod plan;
 pub mod services;
 pub mod staff;
 pub mod workspaces;

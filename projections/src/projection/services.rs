@@ -2,74 +2,80 @@
 
 use domain::service::{ServiceDefinition, ServiceEvent};
 use event_store::RecordedEvent;
-use sqlx::types::Json;
-use sqlx::PgConnection;
+use serde_json::{json, Value};
 
+use super::plan::{Key, Plan};
 use super::version;
 
-pub(crate) async fn apply(
-    conn: &mut PgConnection,
-    s: &str,
-    e: &RecordedEvent,
-    ev: &ServiceEvent,
-) -> Result<(), sqlx::Error> {
+const INSERT: &str = "
+    insert into {s}.services (workspace_id, id, name, duration_minutes, price_cents, currency,
+        buffer_before_minutes, buffer_after_minutes, inventory, archived, created_at,
+        updated_at, version)
+    select workspace_id, id, name, duration_minutes, price_cents, currency,
+        buffer_before_minutes, buffer_after_minutes, inventory, false, created_at, updated_at,
+        version
+    from jsonb_populate_recordset(null::{s}.services, $1)";
+
+const UPDATE: &str = "
+    update {s}.services v set name = r.name, duration_minutes = r.duration_minutes,
+        price_cents = r.price_cents, currency = r.currency,
+        buffer_before_minutes = r.buffer_before_minutes,
+        buffer_after_minutes = r.buffer_after_minutes, inventory = r.inventory,
+        updated_at = r.updated_at, version = r.version
+    from jsonb_populate_recordset(null::{s}.services, $1) r
+    where v.id = r.id and v.workspace_id = r.workspace_id";
+
+const ARCHIVE: &str = "
+    update {s}.services v set archived = true, updated_at = r.updated_at, version = r.version
+    from jsonb_populate_recordset(null::{s}.services, $1) r where v.id = r.id";
+
+pub(crate) fn apply(plan: &mut Plan, e: &RecordedEvent, ev: &ServiceEvent) {
     match ev {
         ServiceEvent::ServiceCreated {
             service_id,
             workspace_id,
-            definition: d,
+            definition,
         } => {
-            let sql = format!(
-                "insert into {s}.services (workspace_id, id, name, duration_minutes, price_cents,
-                    currency, buffer_before_minutes, buffer_after_minutes, inventory, archived,
-                    created_at, updated_at, version)
-                 values ($1, $2, $3, $4, $5, $6, $7, $8, $9, false, $10, $10, $11)"
-            );
-            bind_definition(sqlx::query(&sql).bind(workspace_id).bind(service_id), d)
-                .bind(e.recorded_at)
-                .bind(version(e))
-                .execute(conn)
-                .await?;
+            let mut row = definition_row(definition);
+            row["workspace_id"] = json!(workspace_id);
+            row["id"] = json!(service_id);
+            row["created_at"] = json!(e.recorded_at);
+            row["updated_at"] = json!(e.recorded_at);
+            row["version"] = json!(version(e));
+            plan.add(INSERT, &[Key("service", *service_id)], row);
         }
         ServiceEvent::ServiceUpdated {
             service_id,
-            definition: d,
+            definition,
         } => {
-            let sql = format!(
-                "update {s}.services set name = $3, duration_minutes = $4, price_cents = $5,
-                    currency = $6, buffer_before_minutes = $7, buffer_after_minutes = $8,
-                    inventory = $9, updated_at = $10, version = $11
-                 where id = $2 and workspace_id = $1"
-            );
-            bind_definition(sqlx::query(&sql).bind(e.workspace_id).bind(service_id), d)
-                .bind(e.recorded_at)
-                .bind(version(e))
-                .execute(conn)
-                .await?;
+            let mut row = definition_row(definition);
+            row["workspace_id"] = json!(e.workspace_id);
+            row["id"] = json!(service_id);
+            row["updated_at"] = json!(e.recorded_at);
+            row["version"] = json!(version(e));
+            plan.add(UPDATE, &[Key("service", *service_id)], row);
         }
-        ServiceEvent::ServiceArchived { service_id } => {
-            sqlx::query(&format!(
-                "update {s}.services set archived = true, updated_at = $2, version = $3 where id = $1"
-            ))
-            .bind(service_id)
-            .bind(e.recorded_at)
-            .bind(version(e))
-            .execute(conn)
-            .await?;
-        }
+        ServiceEvent::ServiceArchived { service_id } => plan.add(
+            ARCHIVE,
+            &[Key("service", *service_id)],
+            json!({
+                "id": service_id,
+                "updated_at": e.recorded_at,
+                "version": version(e),
+            }),
+        ),
     }
-    Ok(())
 }
 
-type Query<'q> = sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>;
-
-fn bind_definition<'q>(query: Query<'q>, d: &'q ServiceDefinition) -> Query<'q> {
-    query
-        .bind(d.name.as_str())
-        .bind(i32::try_from(d.duration_minutes.get()).unwrap_or(i32::MAX))
-        .bind(d.price.cents())
-        .bind(d.price.currency().code().to_owned())
-        .bind(i32::try_from(d.buffer_before_minutes.get()).unwrap_or(i32::MAX))
-        .bind(i32::try_from(d.buffer_after_minutes.get()).unwrap_or(i32::MAX))
-        .bind(Json(&d.inventory))
+/// The columns a service's definition sets.
+fn definition_row(d: &ServiceDefinition) -> Value {
+    json!({
+        "name": d.name.as_str(),
+        "duration_minutes": i32::try_from(d.duration_minutes.get()).unwrap_or(i32::MAX),
+        "price_cents": d.price.cents(),
+        "currency": d.price.currency().code(),
+        "buffer_before_minutes": i32::try_from(d.buffer_before_minutes.get()).unwrap_or(i32::MAX),
+        "buffer_after_minutes": i32::try_from(d.buffer_after_minutes.get()).unwrap_or(i32::MAX),
+        "inventory": d.inventory,
+    })
 }

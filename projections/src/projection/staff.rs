@@ -4,185 +4,202 @@ use domain::schedule::ScheduleEvent;
 use domain::user::UserEvent;
 use domain::values::Permissions;
 use event_store::RecordedEvent;
-use sqlx::types::Json;
-use sqlx::PgConnection;
+use serde_json::json;
+use uuid::Uuid;
 
+use super::plan::{Key, Plan};
 use super::{personal, version};
 
-pub(crate) async fn apply_user(
-    conn: &mut PgConnection,
-    s: &str,
-    e: &RecordedEvent,
-    ev: &UserEvent,
-) -> Result<(), sqlx::Error> {
-    let insert = format!(
-        "insert into {s}.staff (workspace_id, user_id, role, name, email, permissions, active,
-            created_at, version)
-         values ($1, $2, $3, $4, $5, $6, true, $7, $8)"
-    );
+const INSERT: &str = "
+    insert into {s}.staff (workspace_id, user_id, role, name, email, permissions, active,
+        created_at, version)
+    select workspace_id, user_id, role, name, email, permissions, true, created_at, version
+    from jsonb_populate_recordset(null::{s}.staff, $1)";
+
+const SET_PERMISSIONS: &str = "
+    update {s}.staff t set permissions = r.permissions, version = r.version
+    from jsonb_populate_recordset(null::{s}.staff, $1) r where t.user_id = r.user_id";
+
+const DEACTIVATE: &str = "
+    update {s}.staff t set active = false, version = r.version
+    from jsonb_populate_recordset(null::{s}.staff, $1) r where t.user_id = r.user_id";
+
+const SET_WEEKLY: &str = "
+    insert into {s}.availability (workspace_id, staff_id, weekly, updated_at, version)
+    select workspace_id, staff_id, weekly, updated_at, version
+    from jsonb_populate_recordset(null::{s}.availability, $1)
+    on conflict (staff_id) do update
+        set weekly = excluded.weekly, updated_at = excluded.updated_at,
+            version = excluded.version";
+
+/// Records a change of the schedule stream on its availability row (created empty when
+/// an exception arrives before any weekly hours).
+const TOUCH: &str = "
+    insert into {s}.availability (workspace_id, staff_id, weekly, updated_at, version)
+    select workspace_id, staff_id, '[]'::jsonb, updated_at, version
+    from jsonb_populate_recordset(null::{s}.availability, $1)
+    on conflict (staff_id) do update
+        set updated_at = excluded.updated_at, version = excluded.version";
+
+const CLEAR_EXCEPTIONS: &str = "
+    delete from {s}.availability_exceptions x
+    using jsonb_populate_recordset(null::{s}.availability_exceptions, $1) r
+    where x.staff_id = r.staff_id";
+
+const SET_EXCEPTION: &str = "
+    insert into {s}.availability_exceptions (workspace_id, staff_id, date, hours)
+    select workspace_id, staff_id, date, hours
+    from jsonb_populate_recordset(null::{s}.availability_exceptions, $1)
+    on conflict (staff_id, date) do update set hours = excluded.hours";
+
+const REMOVE_EXCEPTION: &str = "
+    delete from {s}.availability_exceptions x
+    using jsonb_populate_recordset(null::{s}.availability_exceptions, $1) r
+    where x.staff_id = r.staff_id and x.date = r.date";
+
+fn staff(user_id: Uuid) -> Key {
+    Key("staff", user_id)
+}
+
+fn availability(staff_id: Uuid) -> Key {
+    Key("availability", staff_id)
+}
+
+/// Every exception row of a staff member (a weekly reset deletes them all).
+fn exceptions(staff_id: Uuid) -> Key {
+    Key("availability_exceptions", staff_id)
+}
+
+pub(crate) fn apply_user(plan: &mut Plan, e: &RecordedEvent, ev: &UserEvent) {
     match ev {
         UserEvent::OwnerRegistered {
             user_id,
             workspace_id,
             name,
             email,
-        } => {
-            sqlx::query(&insert)
-                .bind(workspace_id)
-                .bind(user_id)
-                .bind("owner")
-                .bind(personal(name, |n| n.as_str().to_owned()))
-                .bind(personal(email, |m| m.as_str().to_owned()))
-                .bind(Json(Permissions::all()))
-                .bind(e.recorded_at)
-                .bind(version(e))
-                .execute(conn)
-                .await?;
-        }
+        } => plan.add(
+            INSERT,
+            &[staff(*user_id)],
+            json!({
+                "workspace_id": workspace_id,
+                "user_id": user_id,
+                "role": "owner",
+                "name": personal(name, |n| n.as_str().to_owned()),
+                "email": personal(email, |m| m.as_str().to_owned()),
+                "permissions": Permissions::all(),
+                "created_at": e.recorded_at,
+                "version": version(e),
+            }),
+        ),
         UserEvent::StaffInvited {
             user_id,
             workspace_id,
             name,
             email,
             permissions,
-        } => {
-            sqlx::query(&insert)
-                .bind(workspace_id)
-                .bind(user_id)
-                .bind("staff")
-                .bind(personal(name, |n| n.as_str().to_owned()))
-                .bind(personal(email, |m| m.as_str().to_owned()))
-                .bind(Json(permissions))
-                .bind(e.recorded_at)
-                .bind(version(e))
-                .execute(conn)
-                .await?;
-        }
+        } => plan.add(
+            INSERT,
+            &[staff(*user_id)],
+            json!({
+                "workspace_id": workspace_id,
+                "user_id": user_id,
+                "role": "staff",
+                "name": personal(name, |n| n.as_str().to_owned()),
+                "email": personal(email, |m| m.as_str().to_owned()),
+                "permissions": permissions,
+                "created_at": e.recorded_at,
+                "version": version(e),
+            }),
+        ),
         UserEvent::PermissionsChanged {
             user_id,
             permissions,
-        } => {
-            sqlx::query(&format!(
-                "update {s}.staff set permissions = $2, version = $3 where user_id = $1"
-            ))
-            .bind(user_id)
-            .bind(Json(permissions))
-            .bind(version(e))
-            .execute(conn)
-            .await?;
-        }
-        UserEvent::UserDeactivated { user_id } => {
-            sqlx::query(&format!(
-                "update {s}.staff set active = false, version = $2 where user_id = $1"
-            ))
-            .bind(user_id)
-            .bind(version(e))
-            .execute(conn)
-            .await?;
-        }
+        } => plan.add(
+            SET_PERMISSIONS,
+            &[staff(*user_id)],
+            json!({ "user_id": user_id, "permissions": permissions, "version": version(e) }),
+        ),
+        UserEvent::UserDeactivated { user_id } => plan.add(
+            DEACTIVATE,
+            &[staff(*user_id)],
+            json!({ "user_id": user_id, "version": version(e) }),
+        ),
     }
-    Ok(())
 }
 
-pub(crate) async fn apply_schedule(
-    conn: &mut PgConnection,
-    s: &str,
-    e: &RecordedEvent,
-    ev: &ScheduleEvent,
-) -> Result<(), sqlx::Error> {
+pub(crate) fn apply_schedule(plan: &mut Plan, e: &RecordedEvent, ev: &ScheduleEvent) {
     match ev {
         ScheduleEvent::AvailabilitySet {
             staff_id,
             workspace_id,
             weekly,
-            exceptions,
+            exceptions: set,
         } => {
-            sqlx::query(&format!(
-                "insert into {s}.availability (workspace_id, staff_id, weekly, updated_at, version)
-                 values ($1, $2, $3, $4, $5)
-                 on conflict (staff_id) do update
-                    set weekly = excluded.weekly, updated_at = excluded.updated_at,
-                        version = excluded.version"
-            ))
-            .bind(workspace_id)
-            .bind(staff_id)
-            .bind(Json(weekly))
-            .bind(e.recorded_at)
-            .bind(version(e))
-            .execute(&mut *conn)
-            .await?;
-            sqlx::query(&format!(
-                "delete from {s}.availability_exceptions where staff_id = $1"
-            ))
-            .bind(staff_id)
-            .execute(&mut *conn)
-            .await?;
-            for exception in exceptions {
-                upsert_exception(conn, s, *workspace_id, *staff_id, exception).await?;
+            plan.add(
+                SET_WEEKLY,
+                &[availability(*staff_id)],
+                json!({
+                    "workspace_id": workspace_id,
+                    "staff_id": staff_id,
+                    "weekly": weekly,
+                    "updated_at": e.recorded_at,
+                    "version": version(e),
+                }),
+            );
+            plan.add(
+                CLEAR_EXCEPTIONS,
+                &[exceptions(*staff_id)],
+                json!({ "staff_id": staff_id }),
+            );
+            for exception in set {
+                set_exception(plan, *workspace_id, *staff_id, exception);
             }
         }
         ScheduleEvent::AvailabilityExceptionSet {
             staff_id,
             exception,
         } => {
-            let workspace_id = e.workspace_id;
-            upsert_exception(conn, s, workspace_id, *staff_id, exception).await?;
-            touch(conn, s, e, *staff_id).await?;
+            set_exception(plan, e.workspace_id, *staff_id, exception);
+            touch(plan, e, *staff_id);
         }
         ScheduleEvent::AvailabilityExceptionRemoved { staff_id, date } => {
-            sqlx::query(&format!(
-                "delete from {s}.availability_exceptions where staff_id = $1 and date = $2"
-            ))
-            .bind(staff_id)
-            .bind(date)
-            .execute(&mut *conn)
-            .await?;
-            touch(conn, s, e, *staff_id).await?;
+            plan.add(
+                REMOVE_EXCEPTION,
+                &[exceptions(*staff_id)],
+                json!({ "staff_id": staff_id, "date": date }),
+            );
+            touch(plan, e, *staff_id);
         }
     }
-    Ok(())
 }
 
-async fn upsert_exception(
-    conn: &mut PgConnection,
-    s: &str,
-    workspace_id: uuid::Uuid,
-    staff_id: uuid::Uuid,
+fn set_exception(
+    plan: &mut Plan,
+    workspace_id: Uuid,
+    staff_id: Uuid,
     exception: &domain::schedule::AvailabilityException,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(&format!(
-        "insert into {s}.availability_exceptions (workspace_id, staff_id, date, hours)
-         values ($1, $2, $3, $4)
-         on conflict (staff_id, date) do update set hours = excluded.hours"
-    ))
-    .bind(workspace_id)
-    .bind(staff_id)
-    .bind(exception.date)
-    .bind(Json(&exception.hours))
-    .execute(conn)
-    .await?;
-    Ok(())
+) {
+    plan.add(
+        SET_EXCEPTION,
+        &[exceptions(staff_id)],
+        json!({
+            "workspace_id": workspace_id,
+            "staff_id": staff_id,
+            "date": exception.date,
+            "hours": exception.hours,
+        }),
+    );
 }
 
-/// Records a change of the schedule stream on its availability row (created empty when
-/// an exception arrives before any weekly hours).
-async fn touch(
-    conn: &mut PgConnection,
-    s: &str,
-    e: &RecordedEvent,
-    staff_id: uuid::Uuid,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(&format!(
-        "insert into {s}.availability (workspace_id, staff_id, weekly, updated_at, version)
-         values ($1, $2, '[]'::jsonb, $3, $4)
-         on conflict (staff_id) do update
-            set updated_at = excluded.updated_at, version = excluded.version"
-    ))
-    .bind(e.workspace_id)
-    .bind(staff_id)
-    .bind(e.recorded_at)
-    .bind(version(e))
-    .execute(conn)
-    .await?;
-    Ok(())
+fn touch(plan: &mut Plan, e: &RecordedEvent, staff_id: Uuid) {
+    plan.add(
+        TOUCH,
+        &[availability(staff_id)],
+        json!({
+            "workspace_id": e.workspace_id,
+            "staff_id": staff_id,
+            "updated_at": e.recorded_at,
+            "version": version(e),
+        }),
+    );
 }

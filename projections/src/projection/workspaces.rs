@@ -2,17 +2,42 @@
 
 use domain::workspace::WorkspaceEvent;
 use event_store::RecordedEvent;
-use sqlx::types::Json;
-use sqlx::PgConnection;
+use serde_json::json;
 
+use super::plan::{Key, Plan};
 use super::version;
 
-pub(crate) async fn apply(
-    conn: &mut PgConnection,
-    s: &str,
-    e: &RecordedEvent,
-    ev: &WorkspaceEvent,
-) -> Result<(), sqlx::Error> {
+const INSERT: &str = "
+    insert into {s}.workspaces (workspace_id, name, slug, timezone, currency, owner_id,
+        settings, is_active, created_at, updated_at, version)
+    select workspace_id, name, slug, timezone, currency, owner_id, settings, false, created_at,
+        updated_at, version
+    from jsonb_populate_recordset(null::{s}.workspaces, $1)";
+
+const SET_PROFILE: &str = "
+    update {s}.workspaces w set name = r.name, timezone = r.timezone,
+        business_email = r.business_email, business_phone = r.business_phone,
+        updated_at = r.updated_at, version = r.version
+    from jsonb_populate_recordset(null::{s}.workspaces, $1) r
+    where w.workspace_id = r.workspace_id";
+
+const SET_SETTINGS: &str = "
+    update {s}.workspaces w set settings = r.settings, updated_at = r.updated_at,
+        version = r.version
+    from jsonb_populate_recordset(null::{s}.workspaces, $1) r
+    where w.workspace_id = r.workspace_id";
+
+const ACTIVATE: &str = "
+    update {s}.workspaces w set is_active = true, updated_at = r.updated_at, version = r.version
+    from jsonb_populate_recordset(null::{s}.workspaces, $1) r
+    where w.workspace_id = r.workspace_id";
+
+const SET_VERSION: &str = "
+    update {s}.workspaces w set version = r.version
+    from jsonb_populate_recordset(null::{s}.workspaces, $1) r
+    where w.workspace_id = r.workspace_id";
+
+pub(crate) fn apply(plan: &mut Plan, e: &RecordedEvent, ev: &WorkspaceEvent) {
     match ev {
         WorkspaceEvent::WorkspaceCreated {
             workspace_id,
@@ -22,83 +47,69 @@ pub(crate) async fn apply(
             currency,
             owner_id,
             settings,
-        } => {
-            sqlx::query(&format!(
-                "insert into {s}.workspaces (workspace_id, name, slug, timezone, currency, owner_id,
-                    settings, is_active, created_at, updated_at, version)
-                 values ($1, $2, $3, $4, $5, $6, $7, false, $8, $8, $9)"
-            ))
-            .bind(workspace_id)
-            .bind(name.as_str())
-            .bind(slug.as_str())
-            .bind(timezone.name())
-            .bind(currency.code())
-            .bind(owner_id)
-            .bind(Json(settings))
-            .bind(e.recorded_at)
-            .bind(version(e))
-            .execute(conn)
-            .await?;
-        }
+        } => plan.add(
+            INSERT,
+            &[Key("workspace", *workspace_id)],
+            json!({
+                "workspace_id": workspace_id,
+                "name": name.as_str(),
+                "slug": slug.as_str(),
+                "timezone": timezone.name(),
+                "currency": currency.code(),
+                "owner_id": owner_id,
+                "settings": settings,
+                "created_at": e.recorded_at,
+                "updated_at": e.recorded_at,
+                "version": version(e),
+            }),
+        ),
         WorkspaceEvent::WorkspaceProfileChanged {
             workspace_id,
             name,
             timezone,
             business_email,
             business_phone,
-        } => {
-            sqlx::query(&format!(
-                "update {s}.workspaces set name = $2, timezone = $3, business_email = $4,
-                    business_phone = $5, updated_at = $6, version = $7
-                 where workspace_id = $1"
-            ))
-            .bind(workspace_id)
-            .bind(name.as_str())
-            .bind(timezone.name())
-            .bind(business_email.as_ref().map(|v| v.as_str()))
-            .bind(business_phone.as_ref().map(|v| v.as_str()))
-            .bind(e.recorded_at)
-            .bind(version(e))
-            .execute(conn)
-            .await?;
-        }
+        } => plan.add(
+            SET_PROFILE,
+            &[Key("workspace", *workspace_id)],
+            json!({
+                "workspace_id": workspace_id,
+                "name": name.as_str(),
+                "timezone": timezone.name(),
+                "business_email": business_email.as_ref().map(|v| v.as_str()),
+                "business_phone": business_phone.as_ref().map(|v| v.as_str()),
+                "updated_at": e.recorded_at,
+                "version": version(e),
+            }),
+        ),
         WorkspaceEvent::WorkspaceSettingsChanged {
             workspace_id,
             settings,
-        } => {
-            sqlx::query(&format!(
-                "update {s}.workspaces set settings = $2, updated_at = $3, version = $4
-                 where workspace_id = $1"
-            ))
-            .bind(workspace_id)
-            .bind(Json(settings))
-            .bind(e.recorded_at)
-            .bind(version(e))
-            .execute(conn)
-            .await?;
-        }
-        WorkspaceEvent::WorkspaceActivated { workspace_id } => {
-            sqlx::query(&format!(
-                "update {s}.workspaces set is_active = true, updated_at = $2, version = $3
-                 where workspace_id = $1"
-            ))
-            .bind(workspace_id)
-            .bind(e.recorded_at)
-            .bind(version(e))
-            .execute(conn)
-            .await?;
-        }
+        } => plan.add(
+            SET_SETTINGS,
+            &[Key("workspace", *workspace_id)],
+            json!({
+                "workspace_id": workspace_id,
+                "settings": settings,
+                "updated_at": e.recorded_at,
+                "version": version(e),
+            }),
+        ),
+        WorkspaceEvent::WorkspaceActivated { workspace_id } => plan.add(
+            ACTIVATE,
+            &[Key("workspace", *workspace_id)],
+            json!({
+                "workspace_id": workspace_id,
+                "updated_at": e.recorded_at,
+                "version": version(e),
+            }),
+        ),
         // Nothing to show here, but the stream moved on: keep `version` (the ETag) current.
         WorkspaceEvent::IntegrationsChanged { workspace_id, .. }
-        | WorkspaceEvent::AlertDismissed { workspace_id, .. } => {
-            sqlx::query(&format!(
-                "update {s}.workspaces set version = $2 where workspace_id = $1"
-            ))
-            .bind(workspace_id)
-            .bind(version(e))
-            .execute(conn)
-            .await?;
-        }
+        | WorkspaceEvent::AlertDismissed { workspace_id, .. } => plan.add(
+            SET_VERSION,
+            &[Key("workspace", *workspace_id)],
+            json!({ "workspace_id": workspace_id, "version": version(e) }),
+        ),
     }
-    Ok(())
 }

@@ -10,6 +10,7 @@ use event_store::{FeedPosition, RecordedEvent};
 use sqlx::{Connection, PgConnection};
 
 use crate::catalog::ProjectionName;
+use crate::projection::plan::Plan;
 
 pub(crate) enum Outcome {
     Applied(FeedPosition),
@@ -39,16 +40,18 @@ pub(crate) async fn lock_checkpoint(
     Ok(FeedPosition::new(tx, position))
 }
 
-/// Applies `events` to `schema` within an open transaction, stopping at the first error
-/// (reported with the event that failed).
+/// Applies `events` to `schema` within an open transaction: all their changes are planned
+/// first and then written set-based (see [`Plan`]). A payload that does not decode is
+/// reported with its event; a statement PostgreSQL refuses, with the batch's range.
 pub(crate) async fn apply_events(
     conn: &mut PgConnection,
     name: ProjectionName,
     schema: &str,
     events: &[RecordedEvent],
 ) -> anyhow::Result<()> {
+    let mut plan = Plan::default();
     for event in events {
-        name.apply(conn, schema, event).await.with_context(|| {
+        name.plan(&mut plan, event).with_context(|| {
             format!(
                 "projection {name}: event {} ({}, stream {} v{}) at {}",
                 event.event_id,
@@ -59,6 +62,16 @@ pub(crate) async fn apply_events(
             )
         })?;
     }
+    if plan.rows() == 0 {
+        return Ok(());
+    }
+    plan.execute(conn, schema).await.with_context(|| {
+        let range = events.first().zip(events.last());
+        let (first, last) = range.map_or_else(Default::default, |(f, l)| {
+            (f.feed_position(), l.feed_position())
+        });
+        format!("projection {name}: applying the events from {first} to {last}")
+    })?;
     Ok(())
 }
 
