@@ -66,7 +66,7 @@ fn position(response: &reqwest::Response) -> String {
 
 async fn head(app: &TestApp) -> String {
     let (tx, position): (i64, i64) = sqlx::query_as(
-        "select (tx::text)::bigint, position from events order by tx desc, position desc limit 1",
+        "select (tx::text)::bigint, position from events order by events.tx desc, events.position desc limit 1",
     )
     .fetch_one(&app.pool)
     .await

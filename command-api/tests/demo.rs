@@ -66,7 +66,7 @@ async fn login(app: &support::TestApp, email: &str, password: &str) -> String {
 /// What an owner sees of a list (read after everything the demo did is projected).
 async fn listed(app: &support::TestApp, token: &str, path: &str) -> Vec<Value> {
     let position: String = sqlx::query_scalar(
-        "select (tx::text) || '-' || position from events order by tx desc, position desc limit 1",
+        "select (tx::text) || '-' || position from events order by events.tx desc, events.position desc limit 1",
     )
     .fetch_one(&app.pool)
     .await

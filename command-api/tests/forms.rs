@@ -489,7 +489,7 @@ async fn templates_are_the_owners_edited_with_if_match_and_bad_ones_are_refused(
 /// The newest event's position token.
 async fn current_position(app: &TestApp) -> String {
     let (tx, position): (i64, i64) = sqlx::query_as(
-        "select (tx::text)::bigint, position from events order by tx desc, position desc limit 1",
+        "select (tx::text)::bigint, position from events order by events.tx desc, events.position desc limit 1",
     )
     .fetch_one(&app.pool)
     .await

@@ -208,14 +208,22 @@ impl EventStore {
         Ok(batch)
     }
 
-    /// How far a reader at `after` is behind: the newest event's position and the number
-    /// of events after `after`.
-    pub async fn feed_lag(&self, after: FeedPosition) -> Result<(FeedPosition, i64), StoreError> {
+    /// The newest event's position (`None` while the store is empty). The order names the
+    /// table's columns so that it is a step back along the feed index, not a sort.
+    pub async fn feed_head(&self) -> Result<Option<FeedPosition>, StoreError> {
         let head: Option<(i64, i64)> = sqlx::query_as(
-            "select (tx::text)::bigint, position from events order by tx desc, position desc limit 1",
+            "select (tx::text)::bigint, position from events
+              order by events.tx desc, events.position desc limit 1",
         )
         .fetch_optional(self.pool())
         .await?;
+        Ok(head.map(|(tx, position)| FeedPosition::new(tx, position)))
+    }
+
+    /// How far a reader at `after` is behind: the newest event's position and the number
+    /// of events after `after` (counted: a scan of them).
+    pub async fn feed_lag(&self, after: FeedPosition) -> Result<(FeedPosition, i64), StoreError> {
+        let head = self.feed_head().await?;
         let behind: i64 = sqlx::query_scalar(
             "select count(*) from events where (tx, position) > (($1::bigint)::text::xid8, $2)",
         )
@@ -223,9 +231,6 @@ impl EventStore {
         .bind(after.position)
         .fetch_one(self.pool())
         .await?;
-        let head = head
-            .map(|(tx, position)| FeedPosition::new(tx, position))
-            .unwrap_or(after);
-        Ok((head.max(after), behind))
+        Ok((head.unwrap_or(after).max(after), behind))
     }
 }

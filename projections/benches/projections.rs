@@ -129,7 +129,7 @@ async fn main() -> anyhow::Result<()> {
     // Rebuild throughput.
     let options = RebuildOptions {
         fresh: true,
-        batch_size: 5000,
+        batch_size: env_usize("CAREOPS_BENCH_BATCH", 5000) as i64,
         progress: ProgressMode::Quiet,
         parallel: true,
     };

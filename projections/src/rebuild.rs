@@ -16,9 +16,10 @@ use event_store::{EventStore, FeedPosition};
 use sqlx::{Connection, PgConnection};
 
 use crate::catalog::ProjectionName;
-use crate::runner::batch_support::{apply_events, ensure_checkpoint, lock_checkpoint};
+use crate::runner::batch_support::{apply_events, ensure_checkpoint, lock_checkpoint, Claim};
 
 mod progress;
+mod together;
 
 use progress::Progress;
 pub use progress::ProgressMode;
@@ -58,27 +59,19 @@ pub struct RebuildReport {
     pub position: FeedPosition,
 }
 
-/// Rebuilds the given projections one after the other.
+/// Rebuilds the given projections: one after the other, each reading only the events it
+/// needs, or (`parallel`) all at once from one shared read of the feed.
 pub async fn rebuild(
     store: &EventStore,
     names: &[ProjectionName],
     options: &RebuildOptions,
 ) -> anyhow::Result<Vec<RebuildReport>> {
-    let mut reports = Vec::with_capacity(names.len());
     if options.parallel {
-        let mut tasks = tokio::task::JoinSet::new();
-        for name in names {
-            let (store, name, options) = (store.clone(), *name, options.clone());
-            tasks.spawn(async move { rebuild_one(&store, name, &options).await });
-        }
-        while let Some(report) = tasks.join_next().await {
-            reports.push(report??);
-        }
-        reports.sort_by_key(|r| names.iter().position(|n| *n == r.name));
-    } else {
-        for name in names {
-            reports.push(rebuild_one(store, *name, options).await?);
-        }
+        return together::rebuild_together(store, names, options).await;
+    }
+    let mut reports = Vec::with_capacity(names.len());
+    for name in names {
+        reports.push(rebuild_one(store, *name, options).await?);
     }
     Ok(reports)
 }
@@ -89,18 +82,88 @@ async fn rebuild_one(
     options: &RebuildOptions,
 ) -> anyhow::Result<RebuildReport> {
     let started = Instant::now();
-    let mut conn = store.pool().acquire().await?.detach();
-    let locked: bool =
-        sqlx::query_scalar("select pg_try_advisory_lock(hashtext('careops:' || $1))")
-            .bind(name.rebuild_checkpoint())
-            .fetch_one(&mut conn)
-            .await?;
-    if !locked {
-        bail!("a rebuild of {name} is already running");
-    }
+    let mut conn = claim(store, name).await?;
     let result = replay_and_swap(store, &mut conn, name, options, started).await;
     let _ = conn.close().await;
     result
+}
+
+/// A connection of its own holding the rebuild's claim (released when it closes), so that
+/// two rebuilds of one projection never run at once.
+async fn claim(store: &EventStore, name: ProjectionName) -> anyhow::Result<PgConnection> {
+    match Claim::try_take(store.pool(), &name.rebuild_checkpoint()).await? {
+        Some(claim) => Ok(claim.into_connection()),
+        None => bail!("a rebuild of {name} is already running"),
+    }
+}
+
+/// How many feed events lie after `at`, from the positions (identities, nearly gapless):
+/// enough for a progress bar, without counting a million rows.
+async fn estimate_remaining(store: &EventStore, at: FeedPosition) -> anyhow::Result<u64> {
+    let head = store.feed_head().await?.unwrap_or(at);
+    Ok(u64::try_from(head.position - at.position).unwrap_or(0))
+}
+
+/// Applies one batch of replayed events and moves the rebuild's checkpoint past it.
+async fn apply_replayed(
+    conn: &mut PgConnection,
+    name: ProjectionName,
+    events: &[event_store::RecordedEvent],
+) -> anyhow::Result<()> {
+    let Some(last) = events.last() else {
+        return Ok(());
+    };
+    let mut tx = Connection::begin(&mut *conn).await?;
+    apply_events(&mut tx, name, &name.rebuild_schema(), events).await?;
+    event_store::checkpoint::save(&mut tx, &name.rebuild_checkpoint(), last.feed_position())
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// After the replay: builds the deferred indexes, swaps the tables in and reports.
+async fn finish(
+    store: &EventStore,
+    conn: &mut PgConnection,
+    name: ProjectionName,
+    replay: Replay,
+    batch_size: i64,
+) -> anyhow::Result<RebuildReport> {
+    let Replay {
+        start,
+        at,
+        passed,
+        mut progress,
+        started,
+    } = replay;
+    create_deferred_indexes(conn, name).await?;
+    let (position, caught_up) = swap(store, conn, name, at, batch_size).await?;
+    progress.advance(caught_up);
+    let events = match passed {
+        Some(passed) => passed + caught_up,
+        None => feed_events_between(conn, start, position).await?,
+    };
+    progress.finish();
+    tracing::info!(projection = %name, events, position = %position, "rebuilt and swapped in");
+    Ok(RebuildReport {
+        name,
+        events,
+        elapsed: started.elapsed(),
+        position,
+    })
+}
+
+/// Where one projection's replay stands.
+struct Replay {
+    /// The rebuild checkpoint this run started from.
+    start: FeedPosition,
+    /// The last event applied.
+    at: FeedPosition,
+    /// The feed events gone through since `start`, when the replay saw them all (a filtered
+    /// read does not: they are counted at the end).
+    passed: Option<u64>,
+    progress: Progress,
+    started: Instant,
 }
 
 async fn replay_and_swap(
@@ -111,12 +174,16 @@ async fn replay_and_swap(
     started: Instant,
 ) -> anyhow::Result<RebuildReport> {
     prepare(conn, name, options.fresh).await?;
-    let checkpoint = name.rebuild_checkpoint();
-    let schema = name.rebuild_schema();
-    let mut at = event_store::checkpoint::load(&mut *conn, &checkpoint).await?;
-    let (_, remaining) = store.feed_lag(at).await?;
-    let mut progress = Progress::new(options.progress, name.as_str(), remaining.max(0) as u64);
-    let start = at;
+    let mut at = event_store::checkpoint::load(&mut *conn, &name.rebuild_checkpoint()).await?;
+    let remaining = estimate_remaining(store, at).await?;
+    let progress = Progress::new(options.progress, name.as_str(), remaining);
+    let mut replay = Replay {
+        start: at,
+        at,
+        passed: None,
+        progress,
+        started,
+    };
     // First only the events this projection reads (most of the feed is other projections'
     // events), then the whole feed from the last of them to the head, so that the
     // checkpoint ends where the feed does and the swap has little left to catch up.
@@ -133,10 +200,7 @@ async fn replay_and_swap(
         let full = batch.events.len() as i64 >= options.batch_size;
         if let Some(last) = batch.events.last() {
             let last = last.feed_position();
-            let mut tx = Connection::begin(&mut *conn).await?;
-            apply_events(&mut tx, name, &schema, &batch.events).await?;
-            event_store::checkpoint::save(&mut tx, &checkpoint, last).await?;
-            tx.commit().await?;
+            apply_replayed(conn, name, &batch.events).await?;
             // Progress in feed events passed: exact on the whole feed, estimated from the
             // positions skipped on the filtered one (identities, nearly gapless).
             let passed = if filtered {
@@ -144,8 +208,9 @@ async fn replay_and_swap(
             } else {
                 batch.events.len() as u64
             };
-            progress.advance(passed);
+            replay.progress.advance(passed);
             at = last;
+            replay.at = last;
         }
         if full {
             continue;
@@ -160,17 +225,7 @@ async fn replay_and_swap(
         }
         break;
     }
-    let (position, caught_up) = swap(store, conn, name, at, options.batch_size).await?;
-    progress.advance(caught_up);
-    let events = feed_events_between(conn, start, position).await?;
-    progress.finish();
-    tracing::info!(projection = %name, events, position = %position, "rebuilt and swapped in");
-    Ok(RebuildReport {
-        name,
-        events,
-        elapsed: started.elapsed(),
-        position,
-    })
+    finish(store, conn, name, replay, options.batch_size).await
 }
 
 /// How many feed events lie after `from` up to and including `to`: what a rebuild covered.
@@ -219,7 +274,79 @@ async fn prepare(conn: &mut PgConnection, name: ProjectionName, fresh: bool) -> 
         .execute(&mut *tx)
         .await
         .with_context(|| format!("creating the tables of {name} in {schema}"))?;
+    drop_deferred_indexes(&mut tx, &schema).await?;
     ensure_checkpoint(&mut tx, &checkpoint).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The indexes a rebuild builds at the end instead of keeping them up to date row by row:
+/// those that only serve queries. Not unique ones (constraints and `on conflict` need them),
+/// nor those leading with a column that writes look rows up by ([`WRITE_LOOKUPS`]).
+/// Building an index over the finished table is several times cheaper than maintaining it
+/// through every insert and update of the replay.
+const DEFERRED_INDEXES: &str = "
+    select i.relname::text as name, pg_get_indexdef(i.oid) as definition
+    from pg_index x
+        join pg_class i on i.oid = x.indexrelid
+        join pg_namespace n on n.oid = i.relnamespace
+        join pg_attribute a on a.attrelid = x.indrelid and a.attnum = x.indkey[0]
+    where n.nspname = $1 and not x.indisunique and a.attname <> all($2)
+    order by i.relname";
+
+/// The columns, besides primary keys, by which a projection's writes find rows: an
+/// erasure updates a contact's rows, a restock resolves an item's alerts.
+const WRITE_LOOKUPS: &[&str] = &["contact_id", "subject_id"];
+
+async fn drop_deferred_indexes(conn: &mut PgConnection, schema: &str) -> sqlx::Result<()> {
+    let indexes: Vec<(String, String)> = sqlx::query_as(DEFERRED_INDEXES)
+        .bind(schema)
+        .bind(WRITE_LOOKUPS)
+        .fetch_all(&mut *conn)
+        .await?;
+    for (index, _) in indexes {
+        sqlx::query(&format!("drop index {schema}.{index}"))
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Builds the indexes [`drop_deferred_indexes`] left out, as the read model's SQL function
+/// defines them today: it creates a scratch copy of the empty schema, takes its index
+/// definitions and builds each on the rebuilt tables (unless a resumed rebuild already did).
+async fn create_deferred_indexes(
+    conn: &mut PgConnection,
+    name: ProjectionName,
+) -> anyhow::Result<()> {
+    let schema = name.rebuild_schema();
+    let scratch = format!("rm_{}__indexes", name.as_str());
+    let mut tx = Connection::begin(&mut *conn).await?;
+    sqlx::query(&format!("drop schema if exists {scratch} cascade"))
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(&format!("select rm_create_{}($1)", name.as_str()))
+        .bind(&scratch)
+        .execute(&mut *tx)
+        .await?;
+    let indexes: Vec<(String, String)> = sqlx::query_as(DEFERRED_INDEXES)
+        .bind(&scratch)
+        .bind(WRITE_LOOKUPS)
+        .fetch_all(&mut *tx)
+        .await?;
+    sqlx::query(&format!("drop schema {scratch} cascade"))
+        .execute(&mut *tx)
+        .await?;
+    for (index, definition) in indexes {
+        let on_scratch = format!(" ON {scratch}.");
+        let definition = definition
+            .replacen("CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1)
+            .replacen(&on_scratch, &format!(" ON {schema}."), 1);
+        if !definition.contains(&format!(" ON {schema}.")) {
+            bail!("unexpected definition of index {index} of {name}: {definition}");
+        }
+        sqlx::query(&definition).execute(&mut *tx).await?;
+    }
     tx.commit().await?;
     Ok(())
 }

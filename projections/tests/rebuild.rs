@@ -88,6 +88,14 @@ async fn after_ten_thousand_random_commands_the_incremental_read_models_equal_a_
         .await
         .unwrap();
     assert_same(&rebuilt, &dump(&pool).await);
+    // A rebuild builds the query indexes at the end: the swapped-in tables have them all.
+    for name in ProjectionName::ALL {
+        assert_eq!(
+            indexes(&pool, &name.schema()).await,
+            indexes_of_fresh_tables(&pool, name).await,
+            "{name}"
+        );
+    }
     // The rebuild left no schema or checkpoint behind, and the live checkpoints moved on.
     let leftovers: i64 =
         sqlx::query_scalar("select count(*) from pg_namespace where nspname like 'rm\\_%\\_\\_%'")
@@ -97,6 +105,35 @@ async fn after_ten_thousand_random_commands_the_incremental_read_models_equal_a_
     assert_eq!(leftovers, 0);
     let status = projections::status(&pool).await.unwrap();
     assert!(status.iter().all(|s| s.lag_events == 0), "{status:?}");
+}
+
+/// The indexes of a schema, with the schema's name left out.
+async fn indexes(pool: &PgPool, schema: &str) -> Vec<String> {
+    sqlx::query_scalar(
+        "select replace(indexdef, schemaname || '.', '') from pg_indexes
+          where schemaname = $1 order by indexname",
+    )
+    .bind(schema)
+    .fetch_all(pool)
+    .await
+    .unwrap()
+}
+
+/// The indexes the read model's SQL function creates today.
+async fn indexes_of_fresh_tables(pool: &PgPool, name: ProjectionName) -> Vec<String> {
+    let scratch = format!("check_{name}");
+    sqlx::query(&format!("select rm_create_{name}($1)"))
+        .bind(&scratch)
+        .execute(pool)
+        .await
+        .unwrap();
+    let found = indexes(pool, &scratch).await;
+    sqlx::query(&format!("drop schema {scratch} cascade"))
+        .execute(pool)
+        .await
+        .unwrap();
+    assert!(!found.is_empty());
+    found
 }
 
 #[sqlx::test(migrator = "event_store::MIGRATOR")]
@@ -135,7 +172,7 @@ async fn a_runner_aborted_twenty_times_during_fifty_thousand_events_ends_equal_t
         stop.clone(),
     ));
     let head = sqlx::query_as::<_, (i64, i64)>(
-        "select (tx::text)::bigint, position from events order by tx desc, position desc limit 1",
+        "select (tx::text)::bigint, position from events order by events.tx desc, events.position desc limit 1",
     )
     .fetch_one(&pool)
     .await
@@ -181,7 +218,7 @@ async fn a_rebuild_swaps_in_while_a_runner_keeps_applying_new_events(pool: PgPoo
         .unwrap();
     writer.await.unwrap();
     let head = sqlx::query_as::<_, (i64, i64)>(
-        "select (tx::text)::bigint, position from events order by tx desc, position desc limit 1",
+        "select (tx::text)::bigint, position from events order by events.tx desc, events.position desc limit 1",
     )
     .fetch_one(&pool)
     .await
@@ -259,6 +296,34 @@ async fn answers(pool: &PgPool, workspaces: &[Uuid]) -> Result<Vec<serde_json::V
     Ok(out)
 }
 
+/// Returns once the bookings projection's rebuild checkpoint has reached `position`.
+async fn bookings_rebuilt_up_to(pool: &PgPool, position: i64) {
+    loop {
+        let at: Option<i64> = sqlx::query_scalar(
+            "select position from feed_checkpoints where name = 'projection:bookings:rebuild'",
+        )
+        .fetch_optional(pool)
+        .await
+        .unwrap();
+        if at.is_some_and(|at| at >= position) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+}
+
+/// Waits until a dropped rebuild's connections are gone (with them, its locks).
+async fn locks_released(pool: &PgPool) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while advisory_locks(pool).await > 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the interrupted rebuild holds its lock"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
 /// Advisory locks held in this database (a rebuild holds one per projection it rebuilds).
 async fn advisory_locks(pool: &PgPool) -> i64 {
     sqlx::query_scalar(
@@ -328,35 +393,13 @@ async fn an_interrupted_rebuild_resumes_where_it_stopped_while_the_live_tables_k
             .unwrap();
         head / 2
     };
-    let bookings_halfway = async {
-        loop {
-            let at: Option<i64> = sqlx::query_scalar(
-                "select position from feed_checkpoints where name = 'projection:bookings:rebuild'",
-            )
-            .fetch_optional(&pool)
-            .await
-            .unwrap();
-            if at.is_some_and(|at| at >= halfway) {
-                return at;
-            }
-            tokio::time::sleep(Duration::from_millis(2)).await;
-        }
-    };
     tokio::select! {
         done = projections::rebuild(&store, &ProjectionName::ALL, &options) => {
             panic!("the rebuild finished before it was interrupted: {done:?}")
         }
-        at = bookings_halfway => assert!(at.is_some()),
+        () = bookings_rebuilt_up_to(&pool, halfway) => {}
     }
-    // The dropped run's connection is gone once its locks are.
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while advisory_locks(&pool).await > 0 {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the interrupted rebuild holds its lock"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    locks_released(&pool).await;
     assert_same(&live, &dump(&pool).await);
     let unfinished: Vec<String> = sqlx::query_scalar(
         "select nspname::text from pg_namespace where nspname like 'rm\\_%\\_\\_rebuild' order by 1",
@@ -390,6 +433,38 @@ async fn an_interrupted_rebuild_resumes_where_it_stopped_while_the_live_tables_k
     );
     let resumed = dump(&pool).await;
     assert_same(&live, &resumed);
+
+    // All at once from one shared read of the feed, interrupted as well: every projection
+    // stops wherever its last batch left its checkpoint. Resumed, the read starts at the
+    // earliest of them and each projection skips what it had applied.
+    let together = RebuildOptions {
+        fresh: true,
+        parallel: true,
+        ..options.clone()
+    };
+    tokio::select! {
+        done = projections::rebuild(&store, &ProjectionName::ALL, &together) => {
+            panic!("the rebuild finished before it was interrupted: {done:?}")
+        }
+        () = bookings_rebuilt_up_to(&pool, halfway) => {}
+    }
+    locks_released(&pool).await;
+    let unfinished: i64 = sqlx::query_scalar(
+        "select count(*) from feed_checkpoints where name like 'projection:%:rebuild'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(unfinished, ProjectionName::ALL.len() as i64);
+    let resume = RebuildOptions {
+        fresh: false,
+        ..together
+    };
+    let reports = projections::rebuild(&store, &ProjectionName::ALL, &resume)
+        .await
+        .unwrap();
+    assert!(reports.iter().all(|r| r.events < total), "{reports:?}");
+    assert_same(&live, &dump(&pool).await);
 
     // And the same as a rebuild from scratch.
     projections::rebuild(&store, &ProjectionName::ALL, &quiet())

@@ -52,7 +52,7 @@ pub async fn ensure_position(
 /// One backward step on the `(tx, position)` index.
 pub async fn head(pool: &PgPool) -> Result<FeedPosition, sqlx::Error> {
     let head: Option<(i64, i64)> = sqlx::query_as(
-        "select (tx::text)::bigint, position from events order by tx desc, position desc limit 1",
+        "select (tx::text)::bigint, position from events order by events.tx desc, events.position desc limit 1",
     )
     .fetch_optional(pool)
     .await?;

@@ -62,7 +62,7 @@ const READ_MODEL_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 /// holds now, so that a contact created a moment ago is found.
 async fn catch_up_read_models(pool: &sqlx::PgPool) -> ApiResult<()> {
     let head: Option<(i64, i64)> = sqlx::query_as(
-        "select (tx::text)::bigint, position from events order by tx desc, position desc limit 1",
+        "select (tx::text)::bigint, position from events order by events.tx desc, events.position desc limit 1",
     )
     .fetch_optional(pool)
     .await?;

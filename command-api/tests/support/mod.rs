@@ -150,7 +150,7 @@ impl TestApp {
     /// responses are not at hand (nothing else appends in these tests meanwhile).
     pub async fn head_position(&self) -> String {
         let (tx, position): (i64, i64) = sqlx::query_as(
-            "select (tx::text)::bigint, position from events order by tx desc, position desc limit 1",
+            "select (tx::text)::bigint, position from events order by events.tx desc, events.position desc limit 1",
         )
         .fetch_one(&self.pool)
         .await

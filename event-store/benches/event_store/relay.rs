@@ -36,7 +36,7 @@ pub async fn run(args: &Args, bench_url: &str, report: &mut Report) -> anyhow::R
     let events = (args.relay_events as i64).min(total);
     let skip = total - events;
     let last: (i64, i64) = sqlx::query_as(
-        "select (tx::text)::bigint, position from events order by tx desc, position desc limit 1",
+        "select (tx::text)::bigint, position from events order by events.tx desc, events.position desc limit 1",
     )
     .fetch_one(&pool)
     .await?;

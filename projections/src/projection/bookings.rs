@@ -35,8 +35,9 @@ const SET_VERSION: &str = "
     from jsonb_populate_recordset(null::{s}.bookings, $1) r where b.id = r.id";
 
 const ERASE_NOTES: &str = "
-    update {s}.bookings b set notes = null
-    from jsonb_populate_recordset(null::{s}.bookings, $1) r where b.contact_id = r.contact_id";
+    update {s}.bookings set notes = null
+    where contact_id = any(array(
+        select contact_id from jsonb_populate_recordset(null::{s}.bookings, $1)))";
 
 fn booking(id: Uuid) -> Key {
     Key("booking", id)
@@ -113,9 +114,9 @@ pub(crate) fn apply(plan: &mut Plan, e: &RecordedEvent, ev: &BookingEvent) {
             new_staff_id,
             calendar_dates,
             ..
-        } => plan.add(
+        } => plan.add_overwrite(
             RESCHEDULE,
-            &[booking(*booking_id)],
+            booking(*booking_id),
             json!({
                 "id": booking_id,
                 "start_at": new_start,
@@ -129,9 +130,9 @@ pub(crate) fn apply(plan: &mut Plan, e: &RecordedEvent, ev: &BookingEvent) {
         BookingEvent::ReminderSent { booking_id, .. }
         | BookingEvent::FollowUpSent { booking_id, .. } => {
             // Not shown, but the stream moved on: keep the ETag in step.
-            plan.add(
+            plan.add_overwrite(
                 SET_VERSION,
-                &[booking(*booking_id)],
+                booking(*booking_id),
                 json!({ "id": booking_id, "version": version(e) }),
             )
         }
@@ -144,9 +145,9 @@ fn minutes(m: Minutes) -> i32 {
 }
 
 fn set_status(plan: &mut Plan, e: &RecordedEvent, booking_id: Uuid, status: &str) {
-    plan.add(
+    plan.add_overwrite(
         SET_STATUS,
-        &[booking(booking_id)],
+        booking(booking_id),
         json!({
             "id": booking_id,
             "status": status,

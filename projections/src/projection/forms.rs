@@ -33,8 +33,9 @@ const SUBMIT: &str = "
     from jsonb_populate_recordset(null::{s}.requests, $1) r where q.id = r.id";
 
 const ERASE_ANSWERS: &str = "
-    update {s}.requests q set answers = null
-    from jsonb_populate_recordset(null::{s}.requests, $1) r where q.contact_id = r.contact_id";
+    update {s}.requests set answers = null
+    where contact_id = any(array(
+        select contact_id from jsonb_populate_recordset(null::{s}.requests, $1)))";
 
 /// The answers of every request of a contact (what an erasure blanks).
 fn answers_of(contact_id: Uuid) -> Key {

@@ -46,8 +46,9 @@ const SET_CLOSED: &str = "
     from jsonb_populate_recordset(null::{s}.conversations, $1) r where c.id = r.id";
 
 const ERASE_BODIES: &str = "
-    update {s}.messages m set body = null
-    from jsonb_populate_recordset(null::{s}.messages, $1) r where m.contact_id = r.contact_id";
+    update {s}.messages set body = null
+    where contact_id = any(array(
+        select contact_id from jsonb_populate_recordset(null::{s}.messages, $1)))";
 
 fn conversation(id: Uuid) -> Key {
     Key("conversation", id)
@@ -133,9 +134,9 @@ pub(crate) fn apply(plan: &mut Plan, e: &RecordedEvent, ev: &ConversationEvent) 
         ConversationEvent::ConversationAssigned {
             conversation_id,
             assignee,
-        } => plan.add(
+        } => plan.add_overwrite(
             ASSIGN,
-            &[conversation(*conversation_id)],
+            conversation(*conversation_id),
             json!({
                 "id": conversation_id,
                 "assignee": assignee,
@@ -198,9 +199,9 @@ fn add_message(plan: &mut Plan, e: &RecordedEvent, m: &Message<'_>) {
 }
 
 fn set_closed(plan: &mut Plan, e: &RecordedEvent, conversation_id: Uuid, closed: bool) {
-    plan.add(
+    plan.add_overwrite(
         SET_CLOSED,
-        &[conversation(conversation_id)],
+        conversation(conversation_id),
         json!({
             "id": conversation_id,
             "closed": closed,

@@ -90,9 +90,9 @@ pub(crate) fn apply(plan: &mut Plan, e: &RecordedEvent, ev: &InventoryEvent) {
             item_id,
             quantity_after,
             ..
-        } => plan.add(
+        } => plan.add_overwrite(
             SET_QUANTITY,
-            &[Key("item", *item_id)],
+            Key("item", *item_id),
             json!({
                 "id": item_id,
                 "quantity": i64::from(*quantity_after),
@@ -100,15 +100,15 @@ pub(crate) fn apply(plan: &mut Plan, e: &RecordedEvent, ev: &InventoryEvent) {
                 "version": version(e),
             }),
         ),
-        InventoryEvent::LowStockAlerted { item_id, at } => plan.add(
+        InventoryEvent::LowStockAlerted { item_id, at } => plan.add_overwrite(
             SET_LAST_ALERT,
-            &[Key("item", *item_id)],
+            Key("item", *item_id),
             json!({ "id": item_id, "last_alert_at": at, "version": version(e) }),
         ),
         InventoryEvent::LowStockCrossed { item_id, .. }
-        | InventoryEvent::LowStockCleared { item_id, .. } => plan.add(
+        | InventoryEvent::LowStockCleared { item_id, .. } => plan.add_overwrite(
             SET_VERSION,
-            &[Key("item", *item_id)],
+            Key("item", *item_id),
             json!({ "id": item_id, "version": version(e) }),
         ),
     }

@@ -14,6 +14,10 @@
 //! and for a statement that reaches other rows (an erasure updates every row of a contact,
 //! a low-stock alert reads the item's name) a key for that group, which the rows writing
 //! into the group name too.
+//!
+//! A statement that reaches rows by a non-unique column (an erasure, by `contact_id`) takes
+//! its ids as `= any(array(select …))` rather than joining the rows: a rebuild's fresh tables
+//! have no statistics yet, and for the join the planner chose a scan of the whole table.
 
 use std::collections::HashMap;
 
@@ -36,6 +40,8 @@ pub(crate) struct Plan {
     waves: Vec<Wave>,
     last_write: HashMap<Key, usize>,
     last_read: HashMap<Key, usize>,
+    /// Where the last row of [`Plan::add_overwrite`] for a key waits: wave, statement, index.
+    overwritable: HashMap<Key, (usize, Statement, usize)>,
     rows: usize,
 }
 
@@ -48,6 +54,27 @@ impl Plan {
         self.add_reading(statement, writes, &[], row);
     }
 
+    /// Adds `row` to `statement`, a statement that sets its columns from the row alone
+    /// (`set quantity = r.quantity, version = r.version`): when the last thing done to `key`
+    /// is a row of the same statement, still waiting and read by nobody since, the new row
+    /// takes its place, as applying both would leave what the new one sets. Twenty stock
+    /// movements of one item in a batch become one update instead of twenty waves.
+    pub(crate) fn add_overwrite(&mut self, statement: Statement, key: Key, row: Value) {
+        if let Some(&(wave, waiting, index)) = self.overwritable.get(&key) {
+            let untouched = self.last_write.get(&key) == Some(&wave)
+                && self.last_read.get(&key).is_none_or(|r| *r < wave);
+            if waiting == statement && untouched {
+                if let Some((_, rows)) = self.waves[wave].iter_mut().find(|(s, _)| *s == statement)
+                {
+                    rows[index] = row;
+                    return;
+                }
+            }
+        }
+        let (wave, index) = self.place(statement, &[key], &[], row);
+        self.overwritable.insert(key, (wave, statement, index));
+    }
+
     /// Adds `row` to `statement`; the row writes `writes` and depends on `reads`.
     pub(crate) fn add_reading(
         &mut self,
@@ -56,6 +83,17 @@ impl Plan {
         reads: &[Key],
         row: Value,
     ) {
+        self.place(statement, writes, reads, row);
+    }
+
+    /// Puts the row into its wave; returns the wave and the row's index in its statement.
+    fn place(
+        &mut self,
+        statement: Statement,
+        writes: &[Key],
+        reads: &[Key],
+        row: Value,
+    ) -> (usize, usize) {
         let after = |wave: Option<&usize>| wave.map_or(0, |w| w + 1);
         let wave = writes
             .iter()
@@ -74,11 +112,17 @@ impl Plan {
             self.waves.resize_with(wave + 1, Vec::new);
         }
         let groups = &mut self.waves[wave];
-        match groups.iter_mut().find(|(s, _)| *s == statement) {
-            Some((_, rows)) => rows.push(row),
-            None => groups.push((statement, vec![row])),
-        }
         self.rows += 1;
+        match groups.iter_mut().find(|(s, _)| *s == statement) {
+            Some((_, rows)) => {
+                rows.push(row);
+                (wave, rows.len() - 1)
+            }
+            None => {
+                groups.push((statement, vec![row]));
+                (wave, 0)
+            }
+        }
     }
 
     /// How many rows the plan holds.
@@ -190,6 +234,35 @@ mod tests {
                 vec![("rename", 1)]
             ]
         );
+    }
+
+    #[test]
+    fn an_overwrite_replaces_the_waiting_row_of_its_statement_and_key() {
+        let mut plan = Plan::default();
+        plan.add("insert", &[key("item", 1)], json!({}));
+        for n in 0..5 {
+            plan.add_overwrite("set", key("item", 1), json!({ "n": n }));
+        }
+        assert_eq!(shape(&plan), vec![vec![("insert", 1)], vec![("set", 1)]]);
+        assert_eq!(plan.waves[1][0].1, vec![json!({ "n": 4 })]);
+        // Another statement in between: the next overwrite waits for it.
+        plan.add_overwrite("version", key("item", 1), json!({}));
+        plan.add_overwrite("set", key("item", 1), json!({ "n": 5 }));
+        // A read of the key keeps the row it read.
+        plan.add_reading("alert", &[key("alert", 9)], &[key("item", 1)], json!({}));
+        plan.add_overwrite("set", key("item", 1), json!({ "n": 6 }));
+        assert_eq!(
+            shape(&plan),
+            vec![
+                vec![("insert", 1)],
+                vec![("set", 1)],
+                vec![("version", 1)],
+                vec![("set", 1)],
+                vec![("alert", 1)],
+                vec![("set", 1)]
+            ]
+        );
+        assert_eq!(plan.waves[3][0].1, vec![json!({ "n": 5 })]);
     }
 
     #[test]

@@ -9,8 +9,9 @@
 
 mod batch;
 pub(crate) mod batch_support {
-    //! The batch helpers shared with the rebuild.
+    //! The batch helpers and the claim shared with the rebuild.
     pub(crate) use super::batch::{apply_events, ensure_checkpoint, lock_checkpoint};
+    pub(crate) use super::claim::Claim;
 }
 mod claim;
 mod report;
