@@ -5,8 +5,9 @@
 //! [`DomainEvent::from_payload`] split and rebuild that form. [`EncodedEvent`] is the form ready to
 //! append, and [`StreamEvents`] groups events per stream for multi-stream appends.
 
-use serde::de::DeserializeOwned;
-use serde::Serialize;
+use serde::de::value::{MapAccessDeserializer, StrDeserializer};
+use serde::de::{DeserializeOwned, DeserializeSeed, IntoDeserializer, MapAccess};
+use serde::{Deserializer, Serialize};
 
 /// The personal data an event carries, for crypto-shredding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,7 +46,16 @@ pub trait DomainEvent: Serialize + DeserializeOwned {
 
     /// Rebuild an event from its stored `event_type` and payload.
     fn from_payload(event_type: &str, data: serde_json::Value) -> Result<Self, serde_json::Error> {
-        serde_json::from_value(serde_json::json!({ "event_type": event_type, "data": data }))
+        Self::deserialize(MapAccessDeserializer::new(Tagged::new(event_type, data)))
+    }
+
+    /// Like [`DomainEvent::from_payload`], from a payload that stays where it is (an event
+    /// read once and handed to several projections).
+    fn from_payload_ref(
+        event_type: &str,
+        data: &serde_json::Value,
+    ) -> Result<Self, serde_json::Error> {
+        Self::deserialize(MapAccessDeserializer::new(Tagged::new(event_type, data)))
     }
 
     /// The event ready to append.
@@ -120,3 +130,98 @@ macro_rules! event_type_list {
     };
 }
 pub(crate) use event_type_list;
+
+/// The tagged form `{"event_type": …, "data": …}` without building it: a map of the two
+/// entries, the tag first. With the tag first, serde reads the content straight into the
+/// variant; a JSON object would hand `data` over first (its keys are sorted), and serde
+/// would then buffer the whole payload before it knows the variant.
+struct Tagged<'a, D> {
+    event_type: &'a str,
+    data: Option<D>,
+    next: TaggedEntry,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum TaggedEntry {
+    Tag,
+    Data,
+    End,
+}
+
+impl<'a, D> Tagged<'a, D> {
+    fn new(event_type: &'a str, data: D) -> Self {
+        Self {
+            event_type,
+            data: Some(data),
+            next: TaggedEntry::Tag,
+        }
+    }
+}
+
+impl<'de, D> MapAccess<'de> for Tagged<'_, D>
+where
+    D: Deserializer<'de, Error = serde_json::Error>,
+{
+    type Error = serde_json::Error;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, Self::Error> {
+        let key = match self.next {
+            TaggedEntry::Tag => "event_type",
+            TaggedEntry::Data => "data",
+            TaggedEntry::End => return Ok(None),
+        };
+        let key: StrDeserializer<'_, serde_json::Error> = key.into_deserializer();
+        seed.deserialize(key).map(Some)
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(
+        &mut self,
+        seed: V,
+    ) -> Result<V::Value, Self::Error> {
+        match self.next {
+            TaggedEntry::Tag => {
+                self.next = TaggedEntry::Data;
+                let tag: StrDeserializer<'_, serde_json::Error> =
+                    self.event_type.into_deserializer();
+                seed.deserialize(tag)
+            }
+            TaggedEntry::Data => {
+                self.next = TaggedEntry::End;
+                match self.data.take() {
+                    Some(data) => seed.deserialize(data),
+                    None => Err(serde::de::Error::custom("the payload was read twice")),
+                }
+            }
+            TaggedEntry::End => Err(serde::de::Error::custom("no entry after the payload")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::DomainEvent;
+    use crate::contact::ContactEvent;
+
+    #[test]
+    fn a_payload_comes_back_as_its_event_owned_or_borrowed() {
+        let event = ContactEvent::ContactErased {
+            contact_id: uuid::Uuid::from_u128(7),
+        };
+        let payload = event.to_payload();
+        let owned = ContactEvent::from_payload("ContactErased", payload.clone()).unwrap();
+        let borrowed = ContactEvent::from_payload_ref("ContactErased", &payload).unwrap();
+        assert_eq!(owned, event);
+        assert_eq!(borrowed, event);
+    }
+
+    #[test]
+    fn an_unknown_type_or_a_payload_of_the_wrong_shape_is_an_error() {
+        let payload = serde_json::json!({ "contact_id": uuid::Uuid::from_u128(7) });
+        assert!(ContactEvent::from_payload_ref("ContactVanished", &payload).is_err());
+        assert!(ContactEvent::from_payload_ref("ContactCreated", &payload).is_err());
+        assert!(ContactEvent::from_payload("ContactErased", serde_json::json!(42)).is_err());
+    }
+}

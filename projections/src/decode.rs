@@ -53,7 +53,7 @@ fn typed<E: DomainEvent>(
     if !known.contains(&event.event_type.as_str()) {
         return Ok(None);
     }
-    E::from_payload(&event.event_type, event.data.clone())
+    E::from_payload_ref(&event.event_type, &event.data)
         .map(|e| Some(wrap(e)))
         .map_err(|source| DecodeError {
             event_id: event.event_id,

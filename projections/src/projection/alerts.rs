@@ -14,7 +14,7 @@ use super::plan::{Key, Plan};
 
 const NAME_ITEM: &str = "
     insert into {s}.item_names (workspace_id, id, name)
-    select workspace_id, id, name from jsonb_populate_recordset(null::{s}.item_names, $1)";
+    select workspace_id, id, name from jsonb_populate_recordset(null::{s}.item_names, $1) r";
 
 const RENAME_ITEM: &str = "
     update {s}.item_names n set name = r.name
@@ -39,13 +39,13 @@ const RESOLVE_LOW_STOCK: &str = "
 const DISMISS: &str = "
     insert into {s}.dismissals (workspace_id, alert_id, dismissed_at)
     select workspace_id, alert_id, dismissed_at
-    from jsonb_populate_recordset(null::{s}.dismissals, $1)
+    from jsonb_populate_recordset(null::{s}.dismissals, $1) r
     on conflict (alert_id) do nothing";
 
 const RAISE_NOTIFICATION_FAILED: &str = "
     insert into {s}.alerts (workspace_id, id, kind, severity, message, subject_id, created_at)
     select workspace_id, id, 'notification_failed', 'critical', message, subject_id, created_at
-    from jsonb_populate_recordset(null::{s}.alerts, $1)
+    from jsonb_populate_recordset(null::{s}.alerts, $1) r
     on conflict (id) do nothing";
 
 fn item_name(item_id: Uuid) -> Key {

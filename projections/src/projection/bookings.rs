@@ -18,8 +18,8 @@ const INSERT: &str = "
         version, buffer_before_minutes, buffer_after_minutes, calendar_dates)
     select workspace_id, id, status, service_id, staff_id, contact_id, start_at, end_at,
         price_cents, currency, notes, source, created_at, updated_at, version,
-        buffer_before_minutes, buffer_after_minutes, calendar_dates
-    from jsonb_populate_recordset(null::{s}.bookings, $1)";
+        buffer_before_minutes, buffer_after_minutes, calendar_dates::date[]
+    from jsonb_populate_recordset(null::{s}.bookings, $1) r";
 
 const SET_STATUS: &str = "
     update {s}.bookings b set status = r.status, updated_at = r.updated_at, version = r.version
@@ -27,7 +27,7 @@ const SET_STATUS: &str = "
 
 const RESCHEDULE: &str = "
     update {s}.bookings b set start_at = r.start_at, end_at = r.end_at, staff_id = r.staff_id,
-        updated_at = r.updated_at, version = r.version, calendar_dates = r.calendar_dates
+        updated_at = r.updated_at, version = r.version, calendar_dates = r.calendar_dates::date[]
     from jsonb_populate_recordset(null::{s}.bookings, $1) r where b.id = r.id";
 
 const SET_VERSION: &str = "
@@ -37,7 +37,7 @@ const SET_VERSION: &str = "
 const ERASE_NOTES: &str = "
     update {s}.bookings set notes = null
     where contact_id = any(array(
-        select contact_id from jsonb_populate_recordset(null::{s}.bookings, $1)))";
+        select contact_id from jsonb_populate_recordset(null::{s}.bookings, $1) r))";
 
 fn booking(id: Uuid) -> Key {
     Key("booking", id)

@@ -12,7 +12,7 @@ const INSERT: &str = "
     insert into {s}.contacts (workspace_id, id, name, email, phone, erased, created_at,
         updated_at, version)
     select workspace_id, id, name, email, phone, erased, created_at, updated_at, version
-    from jsonb_populate_recordset(null::{s}.contacts, $1)";
+    from jsonb_populate_recordset(null::{s}.contacts, $1) r";
 
 const UPDATE: &str = "
     update {s}.contacts c set name = r.name, email = r.email, phone = r.phone,

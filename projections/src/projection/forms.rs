@@ -13,7 +13,7 @@ use super::version;
 const DEFINE: &str = "
     insert into {s}.templates (workspace_id, id, name, fields, created_at, updated_at, version)
     select workspace_id, id, name, fields, created_at, updated_at, version
-    from jsonb_populate_recordset(null::{s}.templates, $1)";
+    from jsonb_populate_recordset(null::{s}.templates, $1) r";
 
 const REDEFINE: &str = "
     update {s}.templates t set name = r.name, fields = r.fields, updated_at = r.updated_at,
@@ -25,7 +25,7 @@ const REQUEST: &str = "
         requested_at, version)
     select workspace_id, id, template_id, contact_id, booking_id, 'pending', requested_at,
         version
-    from jsonb_populate_recordset(null::{s}.requests, $1)";
+    from jsonb_populate_recordset(null::{s}.requests, $1) r";
 
 const SUBMIT: &str = "
     update {s}.requests q set status = 'submitted', answers = r.answers,
@@ -35,7 +35,7 @@ const SUBMIT: &str = "
 const ERASE_ANSWERS: &str = "
     update {s}.requests set answers = null
     where contact_id = any(array(
-        select contact_id from jsonb_populate_recordset(null::{s}.requests, $1)))";
+        select contact_id from jsonb_populate_recordset(null::{s}.requests, $1) r))";
 
 /// The answers of every request of a contact (what an erasure blanks).
 fn answers_of(contact_id: Uuid) -> Key {

@@ -16,14 +16,14 @@ const START: &str = "
     insert into {s}.conversations (workspace_id, id, contact_id, channel, created_at,
         updated_at, version)
     select workspace_id, id, contact_id, channel, created_at, updated_at, version
-    from jsonb_populate_recordset(null::{s}.conversations, $1)";
+    from jsonb_populate_recordset(null::{s}.conversations, $1) r";
 
 const INSERT_MESSAGE: &str = "
     insert into {s}.messages (workspace_id, id, conversation_id, contact_id, channel, direction,
         body, sent_by, at, feed_position)
     select workspace_id, id, conversation_id, contact_id, channel, direction, body, sent_by, at,
         feed_position
-    from jsonb_populate_recordset(null::{s}.messages, $1)";
+    from jsonb_populate_recordset(null::{s}.messages, $1) r";
 
 /// A message on its conversation: an inbound message starts (or continues) waiting for an
 /// answer, a reply ends it. `last_message_at` carries the message's time.
@@ -48,7 +48,7 @@ const SET_CLOSED: &str = "
 const ERASE_BODIES: &str = "
     update {s}.messages set body = null
     where contact_id = any(array(
-        select contact_id from jsonb_populate_recordset(null::{s}.messages, $1)))";
+        select contact_id from jsonb_populate_recordset(null::{s}.messages, $1) r))";
 
 fn conversation(id: Uuid) -> Key {
     Key("conversation", id)

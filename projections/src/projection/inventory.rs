@@ -11,7 +11,7 @@ const INSERT: &str = "
     insert into {s}.items (workspace_id, id, name, unit, quantity, threshold, created_at,
         updated_at, version)
     select workspace_id, id, name, unit, quantity, threshold, created_at, updated_at, version
-    from jsonb_populate_recordset(null::{s}.items, $1)";
+    from jsonb_populate_recordset(null::{s}.items, $1) r";
 
 const UPDATE: &str = "
     update {s}.items i set name = r.name, unit = r.unit, threshold = r.threshold,

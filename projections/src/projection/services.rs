@@ -14,7 +14,7 @@ const INSERT: &str = "
     select workspace_id, id, name, duration_minutes, price_cents, currency,
         buffer_before_minutes, buffer_after_minutes, inventory, false, created_at, updated_at,
         version
-    from jsonb_populate_recordset(null::{s}.services, $1)";
+    from jsonb_populate_recordset(null::{s}.services, $1) r";
 
 const UPDATE: &str = "
     update {s}.services v set name = r.name, duration_minutes = r.duration_minutes,

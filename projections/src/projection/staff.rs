@@ -14,7 +14,7 @@ const INSERT: &str = "
     insert into {s}.staff (workspace_id, user_id, role, name, email, permissions, active,
         created_at, version)
     select workspace_id, user_id, role, name, email, permissions, true, created_at, version
-    from jsonb_populate_recordset(null::{s}.staff, $1)";
+    from jsonb_populate_recordset(null::{s}.staff, $1) r";
 
 const SET_PERMISSIONS: &str = "
     update {s}.staff t set permissions = r.permissions, version = r.version
@@ -27,7 +27,7 @@ const DEACTIVATE: &str = "
 const SET_WEEKLY: &str = "
     insert into {s}.availability (workspace_id, staff_id, weekly, updated_at, version)
     select workspace_id, staff_id, weekly, updated_at, version
-    from jsonb_populate_recordset(null::{s}.availability, $1)
+    from jsonb_populate_recordset(null::{s}.availability, $1) r
     on conflict (staff_id) do update
         set weekly = excluded.weekly, updated_at = excluded.updated_at,
             version = excluded.version";
@@ -37,7 +37,7 @@ const SET_WEEKLY: &str = "
 const TOUCH: &str = "
     insert into {s}.availability (workspace_id, staff_id, weekly, updated_at, version)
     select workspace_id, staff_id, '[]'::jsonb, updated_at, version
-    from jsonb_populate_recordset(null::{s}.availability, $1)
+    from jsonb_populate_recordset(null::{s}.availability, $1) r
     on conflict (staff_id) do update
         set updated_at = excluded.updated_at, version = excluded.version";
 
@@ -49,7 +49,7 @@ const CLEAR_EXCEPTIONS: &str = "
 const SET_EXCEPTION: &str = "
     insert into {s}.availability_exceptions (workspace_id, staff_id, date, hours)
     select workspace_id, staff_id, date, hours
-    from jsonb_populate_recordset(null::{s}.availability_exceptions, $1)
+    from jsonb_populate_recordset(null::{s}.availability_exceptions, $1) r
     on conflict (staff_id, date) do update set hours = excluded.hours";
 
 const REMOVE_EXCEPTION: &str = "

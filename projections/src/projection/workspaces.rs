@@ -12,7 +12,7 @@ const INSERT: &str = "
         settings, is_active, created_at, updated_at, version)
     select workspace_id, name, slug, timezone, currency, owner_id, settings, false, created_at,
         updated_at, version
-    from jsonb_populate_recordset(null::{s}.workspaces, $1)";
+    from jsonb_populate_recordset(null::{s}.workspaces, $1) r";
 
 const SET_PROFILE: &str = "
     update {s}.workspaces w set name = r.name, timezone = r.timezone,

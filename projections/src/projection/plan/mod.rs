@@ -19,6 +19,8 @@
 //! its ids as `= any(array(select …))` rather than joining the rows: a rebuild's fresh tables
 //! have no statistics yet, and for the join the planner chose a scan of the whole table.
 
+mod arrays;
+
 use std::collections::HashMap;
 
 use serde_json::Value;
@@ -130,7 +132,8 @@ impl Plan {
         self.rows
     }
 
-    /// Runs the plan against `schema`: one statement per wave and statement.
+    /// Runs the plan against `schema`: one statement per wave and statement, its rows sent
+    /// as typed arrays where the table's column types allow ([`arrays`]).
     pub(crate) async fn execute(
         self,
         conn: &mut PgConnection,
@@ -139,19 +142,30 @@ impl Plan {
         let mut sql: HashMap<Statement, String> = HashMap::new();
         for (wave, groups) in self.waves.into_iter().enumerate() {
             for (statement, rows) in groups {
-                let text = sql
-                    .entry(statement)
-                    .or_insert_with(|| statement.replace("{s}", schema));
-                sqlx::query(text)
-                    .bind(Json(&rows))
-                    .execute(&mut *conn)
+                let fail = |source| PlanError {
+                    wave,
+                    rows: rows.len(),
+                    statement: first_line(statement),
+                    source,
+                };
+                let done = match arrays::prepare(conn, statement, schema, &rows)
                     .await
-                    .map_err(|source| PlanError {
-                        wave,
-                        rows: rows.len(),
-                        statement: first_line(statement),
-                        source,
-                    })?;
+                    .map_err(fail)?
+                {
+                    Some((text, arguments)) => {
+                        sqlx::query_with(&text, arguments).execute(&mut *conn).await
+                    }
+                    None => {
+                        let text = sql
+                            .entry(statement)
+                            .or_insert_with(|| statement.replace("{s}", schema));
+                        sqlx::query(text)
+                            .bind(Json(&rows))
+                            .execute(&mut *conn)
+                            .await
+                    }
+                };
+                done.map_err(fail)?;
             }
         }
         Ok(())
