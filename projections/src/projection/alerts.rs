@@ -20,16 +20,16 @@ const RENAME_ITEM: &str = "
     update {s}.item_names n set name = r.name
     from jsonb_populate_recordset(null::{s}.item_names, $1) r where n.id = r.id";
 
-/// The message quotes the item's name as it is when the alert is raised.
+/// The message quotes the item's name as it is when the alert is raised (looked up per
+/// row: joined, the planner hashed the whole table of names for a handful of alerts).
 const RAISE_LOW_STOCK: &str = "
     insert into {s}.alerts (workspace_id, id, kind, severity, message, subject_id, created_at)
     select r.workspace_id, r.id, 'low_stock', 'warning',
-           coalesce(n.name, 'An item') || ' is low on stock: ' || r.quantity || ' left (threshold '
-               || r.threshold || ')',
+           coalesce((select n.name from {s}.item_names n where n.id = r.subject_id), 'An item')
+               || ' is low on stock: ' || r.quantity || ' left (threshold ' || r.threshold || ')',
            r.subject_id, r.created_at
     from jsonb_to_recordset($1) as r(workspace_id uuid, id uuid, subject_id uuid,
-            quantity bigint, threshold bigint, created_at timestamptz)
-        left join {s}.item_names n on n.id = r.subject_id";
+            quantity bigint, threshold bigint, created_at timestamptz)";
 
 const RESOLVE_LOW_STOCK: &str = "
     update {s}.alerts a set resolved_at = r.resolved_at

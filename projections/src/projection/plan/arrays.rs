@@ -197,3 +197,48 @@ fn collect<'a, T>(
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use sqlx::PgPool;
+
+    const SET_STATUS: &str = "
+        update {s}.bookings b set status = r.status, version = r.version
+        from jsonb_populate_recordset(null::{s}.bookings, $1) r where b.id = r.id";
+
+    #[sqlx::test(migrator = "event_store::MIGRATOR")]
+    async fn rows_go_as_one_typed_array_per_column(pool: PgPool) {
+        let mut conn = pool.acquire().await.unwrap();
+        let rows = [
+            json!({ "id": Uuid::from_u128(1), "status": "confirmed", "version": 2 }),
+            json!({ "id": Uuid::from_u128(2), "status": null, "version": 3 }),
+        ];
+        let (sql, _) = prepare(&mut conn, SET_STATUS, "rm_bookings", &rows)
+            .await
+            .unwrap()
+            .expect("typed arrays");
+        assert!(
+            sql.contains(
+                "from unnest($1::uuid[], $2::text[], $3::int8[]) as r(id, status, version) where"
+            ),
+            "{sql}"
+        );
+        assert!(sql.contains("update rm_bookings.bookings b"), "{sql}");
+    }
+
+    #[sqlx::test(migrator = "event_store::MIGRATOR")]
+    async fn a_row_that_does_not_fit_its_columns_keeps_the_jsonb_document(pool: PgPool) {
+        let mut conn = pool.acquire().await.unwrap();
+        for row in [
+            json!({ "id": Uuid::from_u128(1), "no_such_column": 1 }),
+            json!({ "id": "not a uuid" }),
+        ] {
+            let prepared = prepare(&mut conn, SET_STATUS, "rm_bookings", &[row])
+                .await
+                .unwrap();
+            assert!(prepared.is_none());
+        }
+    }
+}
