@@ -2,9 +2,10 @@
 
 use domain::schedule::ScheduleEvent;
 use domain::user::UserEvent;
-use domain::values::Permissions;
+use domain::values::{Email, Permissions, PersonName};
+use domain::Personal;
 use event_store::RecordedEvent;
-use serde_json::json;
+use serde_json::{json, Value};
 use uuid::Uuid;
 
 use super::plan::{Key, Plan};
@@ -77,40 +78,30 @@ pub(crate) fn apply_user(plan: &mut Plan, e: &RecordedEvent, ev: &UserEvent) {
             workspace_id,
             name,
             email,
-        } => plan.add(
-            INSERT,
-            &[staff(*user_id)],
-            json!({
-                "workspace_id": workspace_id,
-                "user_id": user_id,
-                "role": "owner",
-                "name": personal(name, |n| n.as_str().to_owned()),
-                "email": personal(email, |m| m.as_str().to_owned()),
-                "permissions": Permissions::all(),
-                "created_at": e.recorded_at,
-                "version": version(e),
-            }),
-        ),
+        } => {
+            let member = Member {
+                user_id: *user_id,
+                workspace_id: *workspace_id,
+                name,
+                email,
+            };
+            add_member(plan, e, &member, "owner", json!(Permissions::all()))
+        }
         UserEvent::StaffInvited {
             user_id,
             workspace_id,
             name,
             email,
             permissions,
-        } => plan.add(
-            INSERT,
-            &[staff(*user_id)],
-            json!({
-                "workspace_id": workspace_id,
-                "user_id": user_id,
-                "role": "staff",
-                "name": personal(name, |n| n.as_str().to_owned()),
-                "email": personal(email, |m| m.as_str().to_owned()),
-                "permissions": permissions,
-                "created_at": e.recorded_at,
-                "version": version(e),
-            }),
-        ),
+        } => {
+            let member = Member {
+                user_id: *user_id,
+                workspace_id: *workspace_id,
+                name,
+                email,
+            };
+            add_member(plan, e, &member, "staff", json!(permissions))
+        }
         UserEvent::PermissionsChanged {
             user_id,
             permissions,
@@ -125,6 +116,31 @@ pub(crate) fn apply_user(plan: &mut Plan, e: &RecordedEvent, ev: &UserEvent) {
             json!({ "user_id": user_id, "version": version(e) }),
         ),
     }
+}
+
+/// A user joining the workspace (its owner or an invited member of staff).
+struct Member<'a> {
+    user_id: Uuid,
+    workspace_id: Uuid,
+    name: &'a Personal<PersonName>,
+    email: &'a Personal<Email>,
+}
+
+fn add_member(plan: &mut Plan, e: &RecordedEvent, m: &Member<'_>, role: &str, permissions: Value) {
+    plan.add(
+        INSERT,
+        &[staff(m.user_id)],
+        json!({
+            "workspace_id": m.workspace_id,
+            "user_id": m.user_id,
+            "role": role,
+            "name": personal(m.name, |n| n.as_str().to_owned()),
+            "email": personal(m.email, |a| a.as_str().to_owned()),
+            "permissions": permissions,
+            "created_at": e.recorded_at,
+            "version": version(e),
+        }),
+    );
 }
 
 pub(crate) fn apply_schedule(plan: &mut Plan, e: &RecordedEvent, ev: &ScheduleEvent) {
