@@ -1,6 +1,6 @@
 //! The event handlers of each projection: how one event changes that projection's tables.
 //!
-//! Handlers add the rows an event writes to a [`plan::Plan`], which the runner then writes
+//! Handlers add the rows an event writes to a `plan::Plan`, which the runner then writes
 //! set-based into the schema being applied (the live `rm_<name>` or a rebuild's
 //! `rm_<name>__rebuild`). They only ever touch their own projection's tables, so a
 //! projection can be rebuilt on its own. Exactly-once application is the runner's job

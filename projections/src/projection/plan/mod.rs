@@ -1,9 +1,9 @@
 //! Set-based writes: a batch of events becomes a few multi-row statements.
 //!
 //! Handlers do not run SQL themselves. For each event they add rows to a [`Plan`]: a row
-//! is a JSON object for one statement, whose `$1` is the jsonb array of all its rows (read
-//! with `jsonb_populate_recordset`, so the table's own column types apply), and it names
-//! the [`Key`]s it writes and reads. The plan puts every row into the earliest *wave* after
+//! is a JSON object for one statement, which reads all its rows as
+//! `jsonb_populate_recordset(null::{s}.<table>, $1) r` (sent as typed arrays, see
+//! [`arrays`]), and it names the [`Key`]s it writes and reads. The plan puts every row into the earliest *wave* after
 //! every earlier row that wrote one of its keys (or read a key it writes). Within a wave no
 //! key is touched twice, so its statements commute; the waves run in order, each statement
 //! once with all its rows. A batch of thousands of events thus costs a few dozen
