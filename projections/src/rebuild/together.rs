@@ -67,7 +67,13 @@ pub(super) async fn rebuild_together(
             result.with_context(|| format!("rebuilding {name}"))
         });
     }
-    let read = read_feed(store, from, options.batch_size, &senders).await;
+    if let Err(error) = read_feed(store, from, options.batch_size, &senders).await {
+        // Stopped short of the head: no worker may take that for the end and swap in. Their
+        // checkpoints stay where their last batch left them, to resume from.
+        workers.abort_all();
+        while workers.join_next().await.is_some() {}
+        return Err(error);
+    }
     drop(senders);
     let mut reports = Vec::with_capacity(names.len());
     let mut failed = None;
@@ -84,7 +90,6 @@ pub(super) async fn rebuild_together(
     if let Some(error) = failed {
         return Err(error);
     }
-    read?;
     reports.sort_by_key(|r| names.iter().position(|n| *n == r.name));
     Ok(reports)
 }
