@@ -295,7 +295,9 @@ const DEFERRED_INDEXES: &str = "
     order by i.relname";
 
 /// The columns, besides primary keys, by which a projection's writes find rows: an
-/// erasure updates a contact's rows, a restock resolves an item's alerts.
+/// erasure updates a contact's rows, a restock resolves an item's alerts. A write that
+/// finds rows by another column would still be right, but would scan its table during a
+/// rebuild until the index is built: add the column here.
 const WRITE_LOOKUPS: &[&str] = &["contact_id", "subject_id"];
 
 async fn drop_deferred_indexes(conn: &mut PgConnection, schema: &str) -> sqlx::Result<()> {

@@ -486,6 +486,55 @@ async fn an_interrupted_rebuild_resumes_where_it_stopped_while_the_live_tables_k
 }
 
 #[sqlx::test(migrator = "event_store::MIGRATOR")]
+async fn a_projection_failing_in_a_parallel_rebuild_stops_them_all_before_any_swap(pool: PgPool) {
+    use event_store::{ExpectedVersion, Metadata, NewEvent, StreamWrite};
+    let store = EventStore::new(pool.clone());
+    let commands = support::random::commands(19, 2, 3000);
+    let (before, after) = commands.split_at(300);
+    append_grouped(&store, before.to_vec(), 20).await;
+    catch_up(&store).await;
+    // A booking payload that does not decode: the bookings projection stops on it, with
+    // many batches of the feed still to come.
+    store
+        .append(
+            Uuid::now_v7(),
+            &Metadata::default(),
+            &[StreamWrite::new(
+                "booking",
+                "booking-broken",
+                ExpectedVersion::Any,
+                vec![NewEvent::new(
+                    "BookingCreated",
+                    1,
+                    serde_json::json!({"booking_id": "not a uuid"}),
+                )],
+            )],
+        )
+        .await
+        .unwrap();
+    append_grouped(&store, after.to_vec(), 20).await;
+    let live = dump(&pool).await;
+    let options = RebuildOptions {
+        batch_size: 50,
+        ..quiet()
+    };
+    let error = projections::rebuild(&store, &ProjectionName::ALL, &options)
+        .await
+        .unwrap_err();
+    assert!(format!("{error:#}").contains("BookingCreated"), "{error:#}");
+    // No projection took the end of the read for the end of the feed: none swapped in, every
+    // one can resume, and the live tables are as they were.
+    let unfinished: i64 = sqlx::query_scalar(
+        "select count(*) from pg_namespace where nspname like 'rm\\_%\\_\\_rebuild'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(unfinished, ProjectionName::ALL.len() as i64);
+    assert_same(&live, &dump(&pool).await);
+}
+
+#[sqlx::test(migrator = "event_store::MIGRATOR")]
 async fn the_migration_adding_calendar_holds_backfills_the_live_bookings_as_a_rebuild_would(
     pool: PgPool,
 ) {

@@ -15,7 +15,6 @@ use axum::http::{HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::Response;
 use event_store::FeedPosition;
-use sqlx::PgPool;
 
 use super::POSITION_HEADER;
 use crate::startup::AppState;
@@ -36,8 +35,10 @@ pub async fn ensure_position(
     {
         return response;
     }
-    match head(state.store.pool()).await {
+    match state.store.feed_head().await {
         Ok(position) => {
+            // The start of the feed when there is no event yet.
+            let position = position.unwrap_or(FeedPosition::START);
             if let Ok(value) = HeaderValue::from_str(&position.token()) {
                 response.headers_mut().insert(POSITION_HEADER, value);
             }
@@ -46,17 +47,4 @@ pub async fn ensure_position(
         Err(error) => tracing::warn!(%error, "no position for a command that appended nothing"),
     }
     response
-}
-
-/// The newest committed event in feed order (the start of the feed when there is none).
-/// One backward step on the `(tx, position)` index.
-pub async fn head(pool: &PgPool) -> Result<FeedPosition, sqlx::Error> {
-    let head: Option<(i64, i64)> = sqlx::query_as(
-        "select (tx::text)::bigint, position from events order by events.tx desc, events.position desc limit 1",
-    )
-    .fetch_optional(pool)
-    .await?;
-    Ok(head
-        .map(|(tx, position)| FeedPosition::new(tx, position))
-        .unwrap_or(FeedPosition::START))
 }

@@ -17,7 +17,7 @@
 use domain::contact::{self, Contact, ContactAggregate, CreateContact};
 use domain::reservation::{self, Reservation, ReservationAggregate, ReservationKey, Reserve};
 use domain::values::{Email, PersonName, Phone};
-use event_store::FeedPosition;
+use event_store::EventStore;
 use projections::query::{self, PageRequest, Scope};
 use uuid::Uuid;
 
@@ -60,15 +60,9 @@ const READ_MODEL_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Waits (at most [`READ_MODEL_WAIT`]) until every read model has applied what the log
 /// holds now, so that a contact created a moment ago is found.
-async fn catch_up_read_models(pool: &sqlx::PgPool) -> ApiResult<()> {
-    let head: Option<(i64, i64)> = sqlx::query_as(
-        "select (tx::text)::bigint, position from events order by events.tx desc, events.position desc limit 1",
-    )
-    .fetch_optional(pool)
-    .await?;
-    if let Some((tx, position)) = head {
-        let head = FeedPosition::new(tx, position);
-        if !projections::wait_for(pool, head, READ_MODEL_WAIT).await? {
+async fn catch_up_read_models(store: &EventStore) -> ApiResult<()> {
+    if let Some(head) = store.feed_head().await? {
+        if !projections::wait_for(store.pool(), head, READ_MODEL_WAIT).await? {
             tracing::warn!("read models lag behind the log; matching a phone number on older data");
         }
     }
@@ -82,7 +76,7 @@ pub async fn find_by_phone(
     workspace_id: Uuid,
     phone: &Phone,
 ) -> ApiResult<Option<Contact>> {
-    catch_up_read_models(unit.store().pool()).await?;
+    catch_up_read_models(unit.store()).await?;
     let filter = query::contacts::ContactFilter {
         q: Some(phone.as_str().to_string()),
         page: PageRequest {

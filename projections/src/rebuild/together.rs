@@ -14,7 +14,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
+use anyhow::{bail, Context};
 use event_store::{EventStore, FeedPosition, RecordedEvent};
 use sqlx::{Connection, PgConnection};
 use tokio::sync::mpsc;
@@ -67,41 +67,58 @@ pub(super) async fn rebuild_together(
             result.with_context(|| format!("rebuilding {name}"))
         });
     }
-    if let Err(error) = read_feed(store, from, options.batch_size, &senders).await {
-        // Stopped short of the head: no worker may take that for the end and swap in. Their
-        // checkpoints stay where their last batch left them, to resume from.
+    let read = read_feed(store, from, options.batch_size, &senders).await;
+    let reached_head = matches!(read, Ok(ReadEnd::Head));
+    if !reached_head {
+        // Stopped short of the head (a read failed, or a worker did): no other worker may
+        // take the closed channel for the end and swap in. Their checkpoints stay where their
+        // last batch left them, to resume from.
         workers.abort_all();
-        while workers.join_next().await.is_some() {}
-        return Err(error);
     }
     drop(senders);
     let mut reports = Vec::with_capacity(names.len());
     let mut failed = None;
     while let Some(joined) = workers.join_next().await {
-        match joined.map_err(anyhow::Error::from).and_then(|r| r) {
-            Ok(report) => reports.push(report),
-            Err(error) => {
+        match joined {
+            Ok(Ok(report)) => reports.push(report),
+            Ok(Err(error)) => {
                 // One failure stops the others (their rebuilds resume on the next run).
                 workers.abort_all();
                 failed.get_or_insert(error);
+            }
+            Err(cancelled) if cancelled.is_cancelled() => {}
+            Err(panicked) => {
+                workers.abort_all();
+                failed.get_or_insert(panicked.into());
             }
         }
     }
     if let Some(error) = failed {
         return Err(error);
     }
+    if read? == ReadEnd::WorkerGone {
+        bail!("a projection stopped before the end of the feed");
+    }
     reports.sort_by_key(|r| names.iter().position(|n| *n == r.name));
     Ok(reports)
 }
 
+/// How the shared read ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ReadEnd {
+    /// At the feed's head: every worker has had every event.
+    Head,
+    /// A worker went away (it failed; its error is what gets reported).
+    WorkerGone,
+}
+
 /// Reads the whole feed after `from` to its head and hands every batch to every worker.
-/// Stops early when a worker has gone (it failed; its error is what gets reported).
 async fn read_feed(
     store: &EventStore,
     mut at: FeedPosition,
     batch_size: i64,
     workers: &[mpsc::Sender<Batch>],
-) -> anyhow::Result<()> {
+) -> anyhow::Result<ReadEnd> {
     loop {
         let batch = store.read_feed(at, batch_size).await?;
         let full = batch.events.len() as i64 >= batch_size;
@@ -110,7 +127,7 @@ async fn read_feed(
             let shared = Arc::new(batch.events);
             for worker in workers {
                 if worker.send(shared.clone()).await.is_err() {
-                    return Ok(());
+                    return Ok(ReadEnd::WorkerGone);
                 }
             }
         }
@@ -121,7 +138,7 @@ async fn read_feed(
             tokio::time::sleep(Duration::from_millis(5)).await;
             continue;
         }
-        return Ok(());
+        return Ok(ReadEnd::Head);
     }
 }
 
